@@ -1,0 +1,39 @@
+"""Render README.md from nbs/index.ipynb without Quarto: markdown cells as they are, code cells with their outputs.
+
+`nbdev-readme` does the same through Quarto where Quarto is installed; this keeps the README buildable (and checkable
+for staleness) anywhere. Usage: python tools/readme.py [--check]"""
+import re, sys, json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_directive = re.compile(r'^\s*#\s*\|\s*(.*)$')
+
+def _directives(src):
+    return [m.group(1).strip() for l in src.splitlines() if (m := _directive.match(l))]
+
+def _output(o):
+    if o['output_type'] == 'stream': return '```\n' + ''.join(o['text']).rstrip() + '\n```'
+    data = o.get('data', {})
+    if 'text/html' in data: return ''.join(data['text/html']).strip()
+    if 'text/markdown' in data: return ''.join(data['text/markdown']).strip()
+    if 'text/plain' in data: return '```\n' + ''.join(data['text/plain']).rstrip() + '\n```'
+    return ''
+
+def render(nb_path=ROOT/'nbs'/'index.ipynb'):
+    "The README text for notebook `nb_path`"
+    cells, parts = json.loads(Path(nb_path).read_text())['cells'], []
+    for c in cells:
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'markdown': parts.append(src.strip()); continue
+        ds = _directives(src)
+        if any(d.startswith(('hide', 'default_exp')) for d in ds): continue
+        code = '\n'.join(l for l in src.splitlines() if not _directive.match(l)).strip()
+        if code and 'echo: false' not in ds: parts.append('```python\n' + code + '\n```')
+        parts += [t for o in c.get('outputs', []) if (t := _output(o))]
+    return '<!-- Generated from nbs/index.ipynb: edit the notebook, then run `python tools/readme.py`. -->\n\n' + '\n\n'.join(parts) + '\n'
+
+if __name__ == '__main__':
+    text, readme = render(), ROOT/'README.md'
+    if '--check' in sys.argv:
+        if not readme.exists() or readme.read_text() != text: sys.exit('README.md is stale: run `python tools/readme.py`.')
+    else: readme.write_text(text)

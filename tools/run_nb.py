@@ -1,0 +1,30 @@
+"""Execute notebooks in a Jupyter kernel and save their outputs, as a reader running them would see them
+(fastai's HTML progress tables and plots), skipping cells flagged with test flags not asked for, as nbdev-test does.
+
+Usage: python tools/run_nb.py nbs/index.ipynb [more.ipynb ...] [--flags slow cuda]"""
+import re, sys
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+from nbdev.config import get_config
+from nbdev.clean import clean_nb
+
+_directive = re.compile(r'^\s*#\s*\|\s*(\w+)', re.M)
+
+def run(path, flags=()):
+    "Execute notebook `path` in place, skipping cells flagged with a `tst_flags` flag not in `flags`"
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    skip = set(get_config().tst_flags.split()) - set(flags)
+    held = {}
+    for i,c in enumerate(nb.cells):
+        if c.cell_type == 'code' and skip & set(_directive.findall(c.source)): held[i],c.source = c.source,''
+    NotebookClient(nb, timeout=3600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    for i,src in held.items(): nb.cells[i].source,nb.cells[i].outputs = src,[]
+    clean_nb(nb)
+    nbformat.write(nb, path)
+
+if __name__ == '__main__':
+    args = sys.argv[1:]
+    flags = args[args.index('--flags')+1:] if '--flags' in args else []
+    for p in (args[:args.index('--flags')] if '--flags' in args else args): print(p); run(p, flags)
