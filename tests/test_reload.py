@@ -21,14 +21,13 @@ RELOAD = textwrap.dedent('''
     texts = ['I love this!', 'worst day ever', 'the meeting is at noon', 'not bad at all']
     ours = Predictor.from_pretrained(sys.argv[1], device='cpu').predict(texts)
     pipe = pipeline('text-classification', model=sys.argv[1], device='cpu')(texts)
-    print(json.dumps(dict(ours=ours, pipe=pipe, learner_loaded='fastai.learner' in sys.modules)))
+    print(json.dumps(dict(ours=ours, pipe=pipe)))
 ''')
 
 def _round_trip(checkpoint, tmp_path):
     out = tmp_path/'saved'
     trained = json.loads(run(sys.executable, '-c', TRAIN, checkpoint, str(out)).stdout.strip().splitlines()[-1])
     res = json.loads(run(sys.executable, '-c', RELOAD, str(out)).stdout.strip().splitlines()[-1])
-    assert not res['learner_loaded']  # no Learner needed to serve
     assert [p['label'] for p in res['ours']] == [p['label'] for p in trained]
     for a,b in zip(res['ours'], trained): assert abs(a['score'] - b['score']) < 1e-4
     assert [p['label'] for p in res['pipe']] == [p['label'] for p in trained]

@@ -1,0 +1,47 @@
+"A token-classification folder serves the same entities from a clean process, through `Predictor` and `transformers.pipeline`."
+import json, sys, textwrap
+from conftest import run
+
+TEXTS = ['Barack Obama flew to Paris with Air France last week',
+         'Watching Game of Thrones tonight , then the Lakers game at Staples Center',
+         'New York is cold today , heading to Florida with Justin Bieber']
+
+TRAIN = textwrap.dedent('''
+    import json, sys
+    from finetune_nb.all import *
+    from fastai.torch_core import set_seed
+    set_seed(42, reproducible=True)
+    dls = HFDataLoaders.from_df(wnut16(), checkpoint='minilm-l6', text_col='tokens', label_col='tags', bs=16)
+    learn = hf_learner(dls)
+    with learn.no_bar():
+        learn.fit_one_cycle(1, 1e-3)
+        learn.unfreeze()
+        learn.fit_one_cycle(3, slice(3e-5, 3e-4))
+    learn.save_pretrained(sys.argv[1])
+    print(json.dumps(learn.predict(json.loads(sys.argv[2]))))
+''')
+
+RELOAD = textwrap.dedent('''
+    import json, sys
+    from finetune_nb.inference import Predictor
+    from transformers import pipeline
+    texts = json.loads(sys.argv[2])
+    ours = Predictor.from_pretrained(sys.argv[1], device='cpu').predict(texts)
+    res = dict(ours=ours)
+    for s in ('first', 'simple'):
+        res[s] = [[dict(e, score=float(e['score'])) for e in r] for r in
+                  pipeline('token-classification', model=sys.argv[1], aggregation_strategy=s, device='cpu')(texts)]
+    print(json.dumps(res))
+''')
+
+def spans(entities, label='label'): return [(e[label], e['start'], e['end']) for e in entities]
+
+def test_ner_round_trip_real_minilm(tmp_path):
+    out = tmp_path/'ner'
+    trained = json.loads(run(sys.executable, '-c', TRAIN, str(out), json.dumps(TEXTS)).stdout.strip().splitlines()[-1])
+    res = json.loads(run(sys.executable, '-c', RELOAD, str(out), json.dumps(TEXTS)).stdout.strip().splitlines()[-1])
+    assert sum(map(len, trained)) >= 2, f"the model found too few entities to compare: {trained}"
+    assert [spans(o) for o in res['ours']] == [spans(t) for t in trained]
+    for o,t in zip(res['ours'], trained): assert [e['text'] for e in o] == [e['text'] for e in t]
+    for strategy in ('first', 'simple'):
+        assert [spans(p, 'entity_group') for p in res[strategy]] == [spans(o) for o in res['ours']], strategy
