@@ -43,5 +43,10 @@ def test_ner_round_trip_real_minilm(tmp_path):
     assert sum(map(len, trained)) >= 2, f"the model found too few entities to compare: {trained}"
     assert [spans(o) for o in res['ours']] == [spans(t) for t in trained]
     for o,t in zip(res['ours'], trained): assert [e['text'] for e in o] == [e['text'] for e in t]
-    for strategy in ('first', 'simple'):
-        assert [spans(p, 'entity_group') for p in res[strategy]] == [spans(o) for o in res['ours']], strategy
+    # 'first' is our aggregation (a word takes its first sub-token's tag): the same entities exactly
+    assert [spans(p, 'entity_group') for p in res['first']] == [spans(o) for o in res['ours']]
+    # 'simple' tags every sub-token on its own, and sub-tokens after a word's first are not trained (-100),
+    # so a word can split there; most entities still come out the same
+    ours = {(i,) + s for i,o in enumerate(res['ours']) for s in spans(o)}
+    simple = {(i,) + s for i,p in enumerate(res['simple']) for s in spans(p, 'entity_group')}
+    assert len(ours & simple) >= len(ours) / 2, (res['ours'], res['simple'])
