@@ -11,8 +11,17 @@ _directive = re.compile(r'^\s*#\s*\|\s*(.*)$')
 def _directives(src):
     return [m.group(1).strip() for l in src.splitlines() if (m := _directive.match(l))]
 
+_progress = re.compile(r'^(Tokenizing|Loading weights|Writing model shards|Epoch \d+/\d+ :|\S*\s*\d+%\|)')
+
+def _stream(text):
+    "What a terminal would show of `text`: the last state of each carriage-returned line, without progress bars"
+    lines = [l.split('\r')[-1].replace('█', '').rstrip() for l in text.split('\n')]
+    return '\n'.join(l for l in lines if l.strip() and not _progress.match(l.strip()))
+
 def _output(o):
-    if o['output_type'] == 'stream': return '```\n' + ''.join(o['text']).rstrip() + '\n```'
+    if o['output_type'] == 'stream':
+        text = _stream(''.join(o['text']))
+        return '```\n' + text + '\n```' if text else ''
     data = o.get('data', {})
     if 'text/html' in data: return ''.join(data['text/html']).strip()
     if 'text/markdown' in data: return ''.join(data['text/markdown']).strip()
