@@ -107,8 +107,8 @@ def save_pretrained(self:Predictor,
     path:str|Path, # Folder to write (replaced atomically if it exists)
 )->Path:
     "Write model, tokenizer and finetune_nb metadata into folder `path`, atomically"
-    meta = dict(task=self.task.name, max_length=self.max_length, thresh=self.thresh, text_pair=self.text_pair,
-                finetune_nb_version=finetune_nb.__version__)
+    meta = dict(task=self.task.name, task_args=getattr(self.task, '__stored_args__', {}), max_length=self.max_length,
+                thresh=self.thresh, text_pair=self.text_pair, finetune_nb_version=finetune_nb.__version__)
     def write(tmp):
         with quiet_progress(): self.model.save_pretrained(tmp)
         self.tokenizer.save_pretrained(tmp)
@@ -130,9 +130,10 @@ def from_pretrained(cls:Predictor,
     path = resolve_checkpoint(path)
     meta = json.loads((Path(path)/META_FILE).read_text()) if (Path(path)/META_FILE).exists() else {}
     config = load_config(path)
-    task = meta.get('task') or _task_of(config)
+    task = get_task(meta.get('task') or _task_of(config))
+    if meta.get('task_args'): task = type(task)(**meta['task_args'])  # e.g. how a token task was trained
     vocab = [config.id2label[i] for i in range(config.num_labels)]
-    with quiet_progress(): model = get_task(task).auto_model.from_pretrained(path)
+    with quiet_progress(): model = task.auto_model.from_pretrained(path)
     tok = load_tokenizer(path)
     return cls(model, tok, task, vocab, max_length=meta.get('max_length', min(tok.model_max_length, 512)),
                thresh=meta.get('thresh', 0.5), text_pair=meta.get('text_pair', False), device=default_device(device))

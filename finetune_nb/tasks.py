@@ -237,10 +237,10 @@ def tag_metrics(vocab:list)->list:
             TagMetric(f1_score, vocab, 'f1'), TagMetric(_token_accuracy, vocab, 'token_accuracy')]
 
 # %% ../nbs/02_tasks.ipynb #1d4b92af
-def _entities(words:list, tags:list, scores:list, spans:list, text:str)->list:
-    "Group word-level tags into entity dicts with character spans"
+def _entities(tags:list, scores:list, spans:list, text:str)->list:
+    "Group the tags of consecutive pieces of `text` (words or sub-tokens) into entity dicts with character spans"
     res,cur = [],None
-    for w,t,sc,(a,b) in zip(words, tags, scores, spans):
+    for t,sc,(a,b) in zip(tags, scores, spans):
         prefix,label = (t[:2],t[2:]) if t.startswith(_PREFIXES) else (None,t)
         if t == 'O' or prefix in ('B-', 'S-') or cur is None or cur['label'] != label:
             if cur is not None: res.append(cur)
@@ -311,21 +311,20 @@ class TokenClassification(Task):
         return res
     def loss_func(self, vocab): return CrossEntropyLossFlat(ignore_index=-100)
     def metrics(self, vocab): return tag_metrics(vocab)
+    @property
+    def aggregation_strategy(self)->str:
+        "How predictions group sub-tokens, named as `transformers.pipeline` names it: the way the model was trained"
+        # sub-tokens after a word's first are only trained with `label_all_tokens`; otherwise the first speaks for the word
+        return 'simple' if self.label_all_tokens else 'first'
     def decode(self, logits, vocab, thresh=None, encodings=None, texts=None):
-        probs = logits.float().softmax(-1)
         res = []
-        for p,enc,text in zip(probs, encodings, texts):
-            firsts,prev = [],None
+        for p,enc,text in zip(logits.float().softmax(-1), encodings, texts):
+            pieces = {}  # the sub-tokens tagged as one: each word ('first'), or each sub-token on its own ('simple')
             for k,w in enumerate(enc.word_ids):
-                if w is not None and w != prev: firsts.append(k)
-                prev = w
-            # a word's span runs from its first to its last sub-token
-            spans = {}
-            for k,w in enumerate(enc.word_ids):
-                if w is not None: spans[w] = (spans.get(w, enc.offsets[k])[0], enc.offsets[k][1])
-            ids = p[firsts].argmax(-1).tolist()
-            words = [enc.word_ids[k] for k in firsts]
-            res.append(_entities(words, [vocab[i] for i in ids], p[firsts].max(-1).values.tolist(), [spans[w] for w in words], text))
+                if w is not None: pieces.setdefault(k if self.aggregation_strategy == 'simple' else w, []).append(k)
+            best = p[[ks[0] for ks in pieces.values()]].max(-1)
+            spans = [(enc.offsets[ks[0]][0], enc.offsets[ks[-1]][1]) for ks in pieces.values()]
+            res.append(_entities([vocab[i] for i in best.indices.tolist()], best.values.tolist(), spans, text))
         return res
     def targets(self, y, vocab): return [[vocab[i] for i in r if i != -100] for r in y.tolist()]
     def show(self, x, y, tokenizer, vocab, logits=None, thresh=None):
