@@ -16,7 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoModelForTokenCl
 
 # %% auto #0
 __all__ = ['TASKS', 'Task', 'register_task', 'Classification', 'MultiLabel', 'Regression', 'is_entity_scheme', 'repair_bio',
-           'word_tags', 'TagMetric', 'tag_metrics', 'TokenClassification', 'detect_task', 'get_task']
+           'word_tags', 'TagMetric', 'tag_metrics', 'SubTokenLoss', 'TokenClassification', 'detect_task', 'get_task']
 
 # %% ../nbs/02_tasks.ipynb #42d338e2
 class Task:
@@ -200,12 +200,12 @@ def repair_bio(tags:list)->list:
 # %% ../nbs/02_tasks.ipynb #150706e7
 def word_tags(
     preds:torch.Tensor, # Per-token outputs (batch, tokens, tags)
-    targs:torch.Tensor, # Per-token targets, -100 where a token is not a word's first
+    targs:torch.Tensor, # Per-token targets, negative where a token is not a word's first
     vocab:list, # Tag names
 )->tuple:
     "True and predicted tag names of the words of each row, as lists of lists (what seqeval takes)"
     preds,targs = preds.argmax(-1).cpu(),targs.cpu()
-    keep = targs != -100
+    keep = targs >= 0
     return ([[vocab[i] for i in t[k].tolist()] for t,k in zip(targs, keep)],
             [[vocab[i] for i in p[k].tolist()] for p,k in zip(preds, keep)])
 
@@ -250,6 +250,10 @@ def _entities(tags:list, scores:list, spans:list, text:str)->list:
     if cur is not None: res.append(cur)
     return [dict(text=text[e['start']:e['end']], label=e['label'], start=e['start'], end=e['end'],
                  score=float(np.mean(e['scores']))) for e in res]
+
+class SubTokenLoss(CrossEntropyLossFlat):
+    "Cross-entropy per token: -100 is ignored, and a target `-200 - t` (a word's later sub-token, with `label_all_tokens`) counts as tag `t`"
+    def __call__(self, inp, targ, **kwargs): return super().__call__(inp, torch.where(targ <= -200, -200 - targ, targ), **kwargs)
 
 class TokenClassification(Task):
     "A tag per word (named entities, parts of speech...), words given as lists; predictions are entity spans of raw text"
@@ -305,11 +309,12 @@ class TokenClassification(Task):
                 if str(tags[w]) not in o2i: raise ValueError(f"Unknown tag {tags[w]!r}: the model knows {vocab}. Drop or map it.")
                 res.append(o2i[str(tags[w])])
             elif self.label_all_tokens:
-                t = str(tags[w]); res.append(o2i.get('I-' + t[2:], o2i[t]) if t.startswith('B-') else o2i[t])
+                t = str(tags[w])  # trained on, but stored apart (-200 - tag) so metrics and displays stay per word
+                res.append(-200 - (o2i.get('I-' + t[2:], o2i[t]) if t.startswith('B-') else o2i[t]))
             else: res.append(-100)
             prev = w
         return res
-    def loss_func(self, vocab): return CrossEntropyLossFlat(ignore_index=-100)
+    def loss_func(self, vocab): return SubTokenLoss(ignore_index=-100)
     def metrics(self, vocab): return tag_metrics(vocab)
     @property
     def aggregation_strategy(self)->str:
@@ -326,12 +331,12 @@ class TokenClassification(Task):
             spans = [(enc.offsets[ks[0]][0], enc.offsets[ks[-1]][1]) for ks in pieces.values()]
             res.append(_entities([vocab[i] for i in best.indices.tolist()], best.values.tolist(), spans, text))
         return res
-    def targets(self, y, vocab): return [[vocab[i] for i in r if i != -100] for r in y.tolist()]
+    def targets(self, y, vocab): return [[vocab[i] for i in r if i >= 0] for r in y.tolist()]
     def show(self, x, y, tokenizer, vocab, logits=None, thresh=None):
         "Words of each row, with gold and predicted tags of the words that are not `O`"
         rows = []
         for i,ids in enumerate(x['input_ids'].tolist()):
-            starts = [k for k,l in enumerate(y[i].tolist()) if l != -100]
+            starts = [k for k,l in enumerate(y[i].tolist()) if l >= 0]
             toks = tokenizer.convert_ids_to_tokens(ids)
             ends = starts[1:] + [next((k for k in range(starts[-1]+1, len(ids)) if ids[k] in tokenizer.all_special_ids), len(ids))] if starts else []
             words = [tokenizer.convert_tokens_to_string(toks[a:b]) for a,b in zip(starts, ends)]
