@@ -44,12 +44,14 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, help='torch.set_num_threads for each run (default: torch\'s own choice)')
     p.add_argument('--seed', type=int, default=42, help='default: 42')
     p.add_argument('--only', help=f'comma-separated subset of {",".join(RUNS)}')
+    p.add_argument('--repeat', type=int, default=1, help='rounds of all runs, interleaved; each run reports its median round by samples/s (default: 1)')
     p.add_argument('--json', help='also write the results to this JSON file')
     f = p.add_argument_group('speed features, switched for the finetune_nb run (and the plain loop where it has the feature)')
     f.add_argument('--pad', choices=['dynamic', 'max_length'], default='dynamic', help='pad each batch to its longest row (default), or always to --max-length')
     f.add_argument('--no-bucket', action='store_true', help='random batches instead of length buckets')
     f.add_argument('--opt', choices=['adamw', 'fastai'], default='adamw', help="torch AdamW (finetune_nb's hf_adamw, the default) or fastai's own Adam (finetune_nb only)")
     f.add_argument('--compile', action='store_true', help='torch.compile the model (slow to start on CPU)')
+    f.add_argument('--attn', choices=['sdpa', 'eager'], default='sdpa', help="attention: PyTorch's scaled_dot_product_attention (transformers' default) or the eager matmul-softmax one")
     p.add_argument('--worker', choices=RUNS, help=argparse.SUPPRESS)  # internal: run one benchmark in this process
     p.add_argument('--worker-out', help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -64,6 +66,7 @@ def parse_args(argv=None):
     if gpu and not torch.cuda.is_available(): p.error('--device cuda: no CUDA GPU is visible')
     if not gpu and args.precision != 'fp32':
         p.error(f"--precision {args.precision} needs --device cuda: hf_learner trains in fp32 on CPU")
+    if args.repeat < 1: p.error('--repeat must be at least 1')
     if args.steps < 8: p.error('--steps must be at least 8 (the one-cycle warmup is a quarter of them)')
     if not 0 <= args.warmup < args.steps: p.error('--warmup must be at least 0 and less than --steps')
     return args
@@ -184,7 +187,7 @@ def describe(args, opt, schedule):
     "How a run with the speed-feature switches trained, in one line"
     return (f"{'random batches' if args.no_bucket else 'length buckets'}, pad {args.pad}"
             f"{' (x8)' if args.pad == 'dynamic' and args.device == 'cuda' else ''}, {opt}, {schedule}"
-            f"{', compiled' if args.compile else ''}")
+            f"{', compiled' if args.compile else ''}, {args.attn} attention")
 
 # ----------------------------------------------------------------------------------------------------------------------
 # The four runs: each returns the Meter's figures, the validation accuracy and a line saying how it trained
@@ -209,6 +212,7 @@ def run_finetune_nb(args):
     set_seed(args.seed)
     learn = hf_learner(dls, precision=None if args.precision == 'fp32' else args.precision, freeze=False, metrics=[],
                        opt_func=Adam if args.opt == 'fastai' else hf_adamw, cbs=MeterCallback())
+    learn.hf_model.set_attn_implementation(args.attn)
     if args.compile: learn.hf_model.compile()
     with learn.no_bar():
         meter.start(); learn.fit_one_cycle(1, args.lr, wd=args.wd); res = meter.stop()
@@ -267,6 +271,7 @@ def run_plain(args):
     ds, lengths, pad_id = dls.train.dataset, dls.train.lengths, dls.tokenizer.pad_token_id
     device, pad_multiple = torch.device(args.device), feature_pad_multiple(args)
     model = new_model(dls, args)
+    model.set_attn_implementation(args.attn)
     if args.compile: model.compile()
     rng = np.random.RandomState(args.seed)
     batches = random_batches(len(ds), args.bs, rng) if args.no_bucket else length_buckets(lengths, args.bs, rng)
@@ -334,6 +339,13 @@ def environment(args)->dict:
     except OSError: pass
     return env
 
+def median_round(results:list)->dict:
+    "A failed round if any failed, else the round with the median samples/s (the lower middle one of an even count)"
+    if failed := [r for r in results if 'error' in r]: return failed[0]
+    res = dict(sorted(results, key=lambda r: r['samples_per_s'])[(len(results) - 1) // 2])
+    if len(results) > 1: res['rounds_samples_per_s'] = [r['samples_per_s'] for r in results]
+    return res
+
 def fmt_table(results:dict)->str:
     cols = [('samples/s', 'samples_per_s', '{:.1f}'), ('tokens/s', 'tokens_per_s', '{:.0f}'), ('pad %', 'pad_pct', '{:.1f}'),
             ('ms/step', 'step_ms', '{:.0f}'), ('epoch s', 'epoch_s', '{:.1f}'), ('train s', 'train_s', '{:.1f}'),
@@ -353,9 +365,11 @@ def main():
           f"{args.n_valid} validation rows, max length {args.max_length}, {args.precision}, lr {args.lr:g}, wd {args.wd:g}, "
           f"warmup {args.warmup} steps, threads {args.threads or 'default'}, seed {args.seed}")
     print(f"features (finetune_nb, plain): pad {args.pad}, {'random batches' if args.no_bucket else 'length buckets'}, "
-          f"optimizer {args.opt}, compile {'on' if args.compile else 'off'}", flush=True)
+          f"optimizer {args.opt}, compile {'on' if args.compile else 'off'}, attention {args.attn}", flush=True)
     env, load0 = environment(args), os.getloadavg()
-    results = {name: run_one(name, argv) for name in args.runs}
+    # Rounds interleave the runs, so that a change in the machine's load between rounds touches every run alike
+    rounds = [{name: run_one(name, argv) for name in args.runs} for _ in range(args.repeat)]
+    results = {name: median_round([r[name] for r in rounds]) for name in args.runs}
     load1 = os.getloadavg()
     if gpus := {r['gpu'] for r in results.values() if 'gpu' in r}: env['gpu'] = ', '.join(sorted(gpus))
 
@@ -364,6 +378,9 @@ def main():
     print()
     for name, r in results.items():
         if 'setup' in r: print(f'  {name}: {r["setup"]}')
+    if args.repeat > 1:
+        print(f'  median of {args.repeat} interleaved rounds; samples/s per round: ' + '; '.join(
+            f"{n} {', '.join(f'{v:.1f}' for v in r['rounds_samples_per_s'])}" for n, r in results.items() if 'rounds_samples_per_s' in r))
     print(f"  samples/s and tokens/s (real, non-pad tokens) over steps {args.warmup + 1}-{args.steps}; epoch s = {args.steps} steps "
           f"at that pace; train s = the whole training call; peak MB = "
           + ('torch.cuda.max_memory_allocated during training' if args.device == 'cuda' else 'peak RSS growth during training')
