@@ -7,6 +7,7 @@ Docs: https://finetune-nb.github.io/finetune_nb/inference.html.md"""
 # %% ../nbs/05_inference.ipynb #0372434d
 from __future__ import annotations
 import json, os, shutil, uuid
+from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, torch
 from fastcore.basics import store_attr, listify, patch
@@ -50,19 +51,23 @@ class Predictor:
         tokenizer, # Its fast tokenizer
         task:str|Task, # Task name or `Task`
         vocab:list|None=None, # Label names in output order (from `model.config.id2label` when None)
-        max_length:int=512, # Truncate texts to this many tokens
+        max_length:int=512, # Longest input in tokens: longer texts are truncated, or split into windows for per-token tasks
         thresh:float|list=0.5, # Multi-label decision threshold: one for all labels, or one per label
         text_pair:bool=False, # Whether inputs are pairs of texts
         device=None, # Device to predict on (the model's when None)
+        stride:int|None=None, # Tokens shared by consecutive windows of a long text, per-token tasks (`max_length // 4` when None)
     ):
         task = get_task(task)
         if vocab is None: vocab = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        if stride is None: stride = max_length // 4
         store_attr()
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
 
     def _tokenize(self, texts):
         if self.text_pair: return self.tokenizer([a for a,b in texts], [b for a,b in texts], truncation=True, max_length=self.max_length)
-        return self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        if self.task.label_pad is None: return self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        # per-token tasks lose nothing of a long text: it is cut into overlapping windows, joined back by `_join`
+        return self.tokenizer(list(texts), truncation=True, max_length=self.max_length, stride=self.stride, return_overflowing_tokens=True)
 
     @torch.inference_mode()
     def _batches(self, enc, bs):
@@ -74,16 +79,22 @@ class Predictor:
             x, = pad_batch({k: [v[j] for j in idx] for k,v in enc.items()}, self.tokenizer.pad_token_id)
             yield idx, self.model(**{k: v.to(self.device) for k,v in x.items()}).logits.float().cpu()
 
+    def _outputs(self, items, bs):
+        "The logits and the tokenizer's encoding of each item, in order"
+        enc = self._tokenize(items)
+        rows = enc.pop('overflow_to_sample_mapping', range(len(items)))
+        windows = [[] for _ in items]
+        for idx,logits in self._batches(enc, bs):
+            for j,l in zip(idx, logits): windows[rows[j]].append((j, l[:len(enc['input_ids'][j])] if l.ndim > 1 else l))
+        return [(ws[0][1], enc.encodings[ws[0][0]]) if self.task.label_pad is None else _join(sorted(ws), enc.encodings) for ws in windows]
+
     def logits(self,
         texts:list, # Texts (or pairs of texts)
         bs:int=64, # Batch size
     )->torch.Tensor|list:
-        "Raw model outputs for `texts`, in their order (a list of per-token outputs for per-token tasks)"
-        enc = self._tokenize(texts)
-        res = [None]*len(texts)
-        for idx,logits in self._batches(enc, bs):
-            for j,l in zip(idx, logits): res[j] = l[:len(enc['input_ids'][j])] if l.ndim > 1 else l
-        return torch.stack(res) if res and res[0].ndim == 1 else res
+        "Raw model outputs for `texts`, in their order (for per-token tasks, a tensor per text with a row per token, special tokens left out)"
+        res = [l for l,_ in self._outputs(texts, bs)]
+        return torch.stack(res) if res and self.task.label_pad is None else res
 
     def predict(self,
         texts:str|list, # A text or a list of texts (pairs as tuples)
@@ -95,11 +106,23 @@ class Predictor:
         if not items: return []
         bad = [i for i,t in enumerate(items) if not (t and all(isinstance(s, str) and s.strip() for s in ((t,) if isinstance(t, str) else t)))]
         if bad: raise ValueError(f"Items {bad[:5]} are empty or not text; pass non-empty strings.")
-        enc,res = self._tokenize(items),[None]*len(items)
-        for idx,logits in self._batches(enc, bs):
-            preds = self.task.decode(logits, self.vocab, self.thresh, encodings=[enc.encodings[j] for j in idx], texts=[items[j] for j in idx])
-            for j,p in zip(idx, preds): res[j] = p
+        res = [self.task.decode(l[None], self.vocab, self.thresh, encodings=[e], texts=[t])[0] for (l,e),t in zip(self._outputs(items, bs), items)]
         return res[0] if single else res
+
+def _join(windows:list, encodings:list)->tuple:
+    "One text's per-token logits and encoding from its windows `(row, logits)`: each token from the window where it is furthest from an edge"
+    best = {}
+    for j,l in windows:
+        e = encodings[j]
+        ks,seen = [k for k,w in enumerate(e.word_ids) if w is not None],{}
+        for k in ks:
+            seen[e.offsets[k]] = n = seen.get(e.offsets[k], -1) + 1  # the tokens of one character share its offsets
+            key,edge = e.offsets[k] + (n,),min(k - ks[0], ks[-1] - k)
+            if key not in best or edge > best[key][0]: best[key] = (edge, l[k], e.word_ids[k])
+    keys = sorted(best)
+    return (torch.stack([best[k][1] for k in keys]) if keys else windows[0][1][:0],
+            SimpleNamespace(word_ids=[best[k][2] for k in keys], offsets=[k[:2] for k in keys]))
+
 
 # %% ../nbs/05_inference.ipynb #66fa8bd7
 @patch
