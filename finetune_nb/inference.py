@@ -130,7 +130,7 @@ def save_pretrained(self:Predictor,
     path:str|Path, # Folder to write (replaced atomically if it exists)
 )->Path:
     "Write model, tokenizer and finetune_nb metadata into folder `path`, atomically"
-    meta = dict(task=self.task.name, task_args=getattr(self.task, '__stored_args__', {}), max_length=self.max_length,
+    meta = dict(task=self.task.name, task_args=self.task.settings, max_length=self.max_length,
                 thresh=self.thresh, text_pair=self.text_pair, finetune_nb_version=finetune_nb.__version__)
     def write(tmp):
         with quiet_progress(): self.model.save_pretrained(tmp)

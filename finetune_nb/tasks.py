@@ -10,7 +10,7 @@ import numpy as np, pandas as pd, torch, pyarrow as pa, pyarrow.compute as pc
 from fastcore.basics import listify, store_attr
 from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 from fastai.metrics import accuracy, F1Score, accuracy_multi, F1ScoreMulti, mse, PearsonCorrCoef, SpearmanCorrCoef
-import warnings
+import inspect, warnings
 from fastai.metrics import Metric
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 
@@ -29,6 +29,11 @@ class Task:
     label_pad:int = None # Pad value for per-token labels; None when each row has one target
     # Default training schedule (used by `finetune-nb train`): frozen epochs at `freeze_lr`, then all blocks at `slice(lr/lr_mult, lr)`
     recipe = dict(freeze_epochs=1, freeze_lr=1e-3, epochs=2, lr=3e-4, lr_mult=10)
+
+    @property
+    def settings(self)->dict:
+        "The arguments this task was made with, saved beside a model so that it is served the way it was trained"
+        return {k: getattr(self, k) for k in inspect.signature(type(self).__init__).parameters if k != 'self' and hasattr(self, k)}
 
     def matches(self, ds, text_cols:list, label_cols:list)->bool:
         "Do the columns of `ds` look like this task's data?"
