@@ -56,8 +56,8 @@ class Task:
         "Arguments that give `from_pretrained` this task's head and label names"
         return dict(num_labels=len(vocab), id2label=dict(enumerate(map(str, vocab))),
                     label2id={str(v):i for i,v in enumerate(vocab)}, problem_type=self.problem_type)
-    def loss_func(self, vocab:list): raise NotImplementedError
-    def metrics(self, vocab:list)->list: return []
+    def loss_func(self, vocab:list): "The fastai loss function for this task's outputs and targets"; raise NotImplementedError
+    def metrics(self, vocab:list)->list: "fastai metrics to show while training, for label names `vocab`"; return []
     def decode(self, logits:torch.Tensor, vocab:list, thresh=0.5, encodings=None, texts=None)->list:
         "Predictions, one dict per row, from a batch of `logits` (per-token tasks also use the rows' tokenizer `encodings` and `texts`)"
         raise NotImplementedError
