@@ -15,8 +15,9 @@ from .data import *
 from .model import *
 from .inference import *
 from .learner import *
+from .checkpoint import *
 from .interpret import *
 from .widgets import *
-from . import external, core, tasks, data, model, inference, learner, interpret, widgets
+from . import external, core, tasks, data, model, inference, learner, checkpoint, interpret, widgets
 # nbdev writes an empty `__all__` for a module that defines nothing; re-export every module's public names instead
-__all__ = [n for m in (external, core, tasks, data, model, inference, learner, interpret, widgets) for n in m.__all__]
+__all__ = [n for m in (external, core, tasks, data, model, inference, learner, checkpoint, interpret, widgets) for n in m.__all__]

@@ -17,6 +17,7 @@ from .core import CheckpointError
 from .data import HFDataLoaders, read_conll
 from .learner import hf_learner
 from .inference import Predictor
+from .checkpoint import NonFiniteGuard, latest_checkpoint
 
 # %% auto #0
 __all__ = ['DATASETS', 'COMMANDS', 'train', 'predict', 'main']
@@ -69,6 +70,9 @@ def train(
     out:str='models/finetune-nb', # Folder the fine-tuned model is saved into
     device:str=None, # cpu or cuda; CUDA when available
     seed:int=42, # Seed for the subset, the split and training
+    checkpoint_dir:str=None, # Save checkpoints here during training (each epoch, and every --checkpoint-every batches)
+    checkpoint_every:int=None, # Also save a checkpoint every this many training batches
+    resume:store_true=False, # Continue from the newest checkpoint in --checkpoint-dir (same options as the run that wrote it)
 ):
     "Fine-tune a pretrained transformer on labelled texts, print validation metrics and save a Hugging Face folder"
     from fastai.torch_core import set_seed
@@ -77,6 +81,10 @@ def train(
     _check_schedule(freeze_epochs, epochs, freeze_lr, lr, lr_mult)
     _check(bs > 0 and max_length > 1, "--bs and --max-length must be positive.")
     _check(device in (None, 'cpu', 'cuda') or str(device).startswith('cuda:'), f"--device must be cpu or cuda, not {device!r}.")
+    _check(checkpoint_every is None or checkpoint_every > 0, f"--checkpoint-every must be a positive number of batches, not {checkpoint_every}.")
+    _check(checkpoint_dir or not (resume or checkpoint_every), "--resume and --checkpoint-every need --checkpoint-dir.")
+    ckpt = latest_checkpoint(checkpoint_dir) if resume else None
+    _check(not resume or ckpt is not None, f"--resume: no complete checkpoint in '{checkpoint_dir}'. Check --checkpoint-dir, or train without --resume.")
     start = time.time()
     df,text_col,label_col = _load_data(data, text_col, label_col)
     text_cols,label_cols = text_col.split(','),label_col.split(',')
@@ -87,17 +95,21 @@ def train(
     try:
         dls = HFDataLoaders.from_df(df, checkpoint=model, text_col=text_cols, label_col=label_cols, task=task,
                                     valid_pct=valid_pct, seed=seed, max_length=max_length, bs=bs, device=device)
-        learn = hf_learner(dls)
+        learn = hf_learner(dls, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, cbs=NonFiniteGuard())
     except (CheckpointError, ValueError) as e: raise CliError(str(e)) from e
     r = {**dls.task.recipe, **{k: v for k,v in dict(freeze_epochs=freeze_epochs, epochs=epochs, freeze_lr=freeze_lr, lr=lr, lr_mult=lr_mult).items() if v is not None}}
     _check_schedule(**r)
     freeze_epochs,epochs,freeze_lr,lr,lr_mult = r['freeze_epochs'],r['epochs'],r['freeze_lr'],r['lr'],r['lr_mult']
     print(f"{dls.task.name} on {len(dls.train.dataset)} training and {len(dls.valid.dataset)} validation rows of {data}, "
           f"labels {dls.vocab[:10]}{'...' if len(dls.vocab)>10 else ''}; model {model} on {dls.device}")
-    if freeze_epochs: learn.fit_one_cycle(freeze_epochs, freeze_lr)
-    if epochs:
-        learn.unfreeze()
-        learn.fit_one_cycle(epochs, slice(lr / lr_mult, lr))
+    # a checkpoint of the unfrozen phase means the frozen one was done: resume there
+    unfrozen_ckpt = ckpt is not None and json.loads((ckpt/'state.json').read_text())['fit']['frozen_idx'] == 0
+    try:
+        if freeze_epochs and not unfrozen_ckpt: learn.fit_one_cycle(freeze_epochs, freeze_lr, resume=ckpt)
+        if epochs:
+            learn.unfreeze()
+            learn.fit_one_cycle(epochs, slice(lr / lr_mult, lr), resume=ckpt if unfrozen_ckpt or not freeze_epochs else None)
+    except CheckpointError as e: raise CliError(str(e).split('\n\t')[-1]) from e  # a checkpoint of other options
     names = ['valid_loss'] + [m.name for m in learn.metrics]
     metrics = {k: round(float(v), 4) for k,v in zip(names, learn.validate())}
     path = learn.save_pretrained(out)
@@ -145,4 +157,7 @@ def main(argv:list|None=None):
     except CliError as e:
         print(f"finetune-nb {cmd}: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"finetune-nb {cmd}: interrupted", file=sys.stderr)
+        return 130
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd, torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
-from fastcore.basics import store_attr, ifnone, patch, first
+from fastcore.basics import store_attr, ifnone, patch, first, listify
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper
@@ -21,6 +21,7 @@ from .core import auto_precision
 from .data import HFDataLoaders
 from .model import HFModel, load_model, hf_splitter
 from .inference import Predictor
+from .checkpoint import CheckpointCallback, with_resume
 
 # %% auto #0
 __all__ = ['hf_adamw', 'PadOutputs', 'HFLearner', 'hf_learner']
@@ -51,6 +52,10 @@ class HFLearner(Learner):
     "A fastai `Learner` for transformers: predicts from text, shows results and saves a Hugging Face folder"
     @property
     def hf_model(self): return self.model.hf_model
+
+    # each fit method takes `resume=`: a checkpoint of `CheckpointCallback` to continue from exactly
+    fit,fit_one_cycle = with_resume(Learner.fit),with_resume(Learner.fit_one_cycle)
+    fit_flat_cos,fit_sgdr = with_resume(Learner.fit_flat_cos),with_resume(Learner.fit_sgdr)
 
     def predictor(self,
         thresh:float|list|None=None, # Multi-label threshold(s); the learner's when None
@@ -85,13 +90,16 @@ def hf_learner(
     blocks_per_group:int=1, # Transformer blocks per parameter group
     thresh:float|list=0.5, # Multi-label decision threshold(s)
     opt_func=hf_adamw, # Optimizer factory
+    checkpoint_dir:str|Path|None=None, # Save checkpoints here during fits (`CheckpointCallback`); `fit_one_cycle(..., resume='latest')` continues from the newest
+    checkpoint_every:int|None=None, # With `checkpoint_dir`: also save every this many training batches, besides each epoch's end
     **kwargs, # Passed to `Learner`
 )->HFLearner:
     "A Learner that fine-tunes `checkpoint` on `dls` for its task"
     task = dls.task
     model = load_model(ifnone(checkpoint, dls.checkpoint), task, dls.vocab, tokenizer=dls.tokenizer).to(dls.device)
+    if checkpoint_dir is not None: kwargs['cbs'] = listify(kwargs.get('cbs')) + [CheckpointCallback(checkpoint_dir, every_steps=checkpoint_every)]
     if task.label_pad is not None: # per-token outputs: one padded length for the whole validation set
-        kwargs['cbs'] = [PadOutputs(-(-dls.max_length // 8) * 8, task.label_pad)] + list(kwargs.get('cbs') or [])
+        kwargs['cbs'] = [PadOutputs(-(-dls.max_length // 8) * 8, task.label_pad)] + listify(kwargs.get('cbs'))
     learn = HFLearner(dls, HFModel(model), loss_func=ifnone(loss_func, task.loss_func(dls.vocab)),
                       metrics=ifnone(metrics, task.metrics(dls.vocab)), opt_func=opt_func,
                       splitter=partial(hf_splitter, blocks_per_group=blocks_per_group), **kwargs)
