@@ -51,7 +51,7 @@ class PadOutputs(Callback):
 class HFLearner(Learner):
     "A fastai `Learner` for transformers: predicts from text, shows results and saves a Hugging Face folder"
     @property
-    def hf_model(self): return self.model.hf_model
+    def hf_model(self): "The transformers model inside the `HFModel` that fastai trains"; return self.model.hf_model
 
     # each fit method takes `resume=`: a checkpoint of `CheckpointCallback` to continue from exactly
     fit,fit_one_cycle = with_resume(Learner.fit),with_resume(Learner.fit_one_cycle)
