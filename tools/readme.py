@@ -1,4 +1,5 @@
-"""Render README.md from nbs/index.ipynb without Quarto: markdown cells as they are, code cells with their outputs.
+"""Render README.md from nbs/index.ipynb without Quarto: markdown cells as they are, code cells with their outputs,
+links to notebooks pointing at their pages on the documentation site.
 
 `nbdev-readme` does the same through Quarto where Quarto is installed; this keeps the README buildable (and checkable
 for staleness) anywhere. Usage: python tools/readme.py [--check]"""
@@ -28,12 +29,21 @@ def _output(o):
     if 'text/plain' in data: return '```\n' + ''.join(data['text/plain']).rstrip() + '\n```'
     return ''
 
+_md_link = re.compile(r'(\]\()([^)\s]+)(\))')
+
+def _doc_links(md):
+    "Markdown `md` with links to notebooks turned into links to their documentation pages, as `nbdev-readme` does"
+    from nbdev.config import get_config
+    from nbdev.readme_filter import doc_link
+    url = get_config(ROOT).doc_url
+    return _md_link.sub(lambda m: m[1] + doc_link(m[2], url) + m[3], md) if url else md
+
 def render(nb_path=ROOT/'nbs'/'index.ipynb'):
     "The README text for notebook `nb_path`"
     cells, parts = json.loads(Path(nb_path).read_text())['cells'], []
     for c in cells:
         src = ''.join(c['source'])
-        if c['cell_type'] == 'markdown': parts.append(src.strip()); continue
+        if c['cell_type'] == 'markdown': parts.append(_doc_links(src.strip())); continue
         ds = _directives(src)
         if any(d.startswith(('hide', 'default_exp')) for d in ds): continue
         code = '\n'.join(l for l in src.splitlines() if not _directive.match(l)).strip()
