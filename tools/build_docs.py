@@ -366,7 +366,9 @@ def process_notebooks(force=False, strict=False):
     if not strict:
         safe, base = _safe_exec_show_docs(), nbdev.processors.FilterDefaults.base_procs
         nbdev.processors.FilterDefaults.base_procs = lambda self: [safe if p is nbdev.processors.exec_show_docs else p for p in base(self)]
-        nbdev.serve.in_notebook = lambda: True  # fork the workers, so that they inherit the change
+        import multiprocessing
+        multiprocessing.set_start_method('fork', force=True)  # workers inherit the change...
+        nbdev.serve.in_notebook = lambda: True  # ...when nbdev does not ask for 'spawn'
     cfg = get_config()
     return nbdev.serve.proc_nbs(cfg.nbs_path, n_workers=min(os.cpu_count() or 1, 4), force=force), cfg
 
