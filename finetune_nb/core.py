@@ -31,6 +31,8 @@ def resolve_checkpoint(
     "Turn `checkpoint` into something `from_pretrained` can load, failing early with a clear message"
     if isinstance(checkpoint, PretrainedConfig): return checkpoint
     if checkpoint is None: raise CheckpointError("No checkpoint given: pass a model name such as 'minilm-l6', a local folder, or a hub name.")
+    if not isinstance(checkpoint, (str, Path)):
+        raise TypeError(f"checkpoint must be a model name, a folder path or a config, not {type(checkpoint).__name__}.")
     if isinstance(checkpoint, str) and checkpoint in MODELS: return model_path(checkpoint)
     path = Path(checkpoint).expanduser()
     if path.is_dir():

@@ -129,14 +129,27 @@ def read_conll(
 
 def _as_dataset(source)->datasets.Dataset|datasets.DatasetDict:
     if isinstance(source, (datasets.Dataset, datasets.DatasetDict)): return source
-    if isinstance(source, pd.DataFrame): return datasets.Dataset.from_pandas(source, preserve_index=False)
+    if isinstance(source, pd.DataFrame):
+        try: return datasets.Dataset.from_pandas(source, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise ValueError(f"A column mixes types ({e}): give each column one type, e.g. `df[col] = df[col].astype(str)`.") from None
+    if not isinstance(source, (str, Path)):
+        raise TypeError(f"Cannot read data from {type(source).__name__}: pass a DataFrame, a `datasets.Dataset` or `DatasetDict`, "
+                        "or the path of a .csv, .tsv, .json, .jsonl, .parquet or .conll file.")
     path = Path(source)
     if not path.exists(): raise FileNotFoundError(f"Data file '{path}' does not exist.")
     if path.suffix in ('.conll', '.bio', '.iob'): return datasets.Dataset.from_pandas(read_conll(path))
     fmt = {'.csv':'csv', '.tsv':'csv', '.json':'json', '.jsonl':'json', '.parquet':'parquet'}.get(path.suffix)
     if fmt is None: raise ValueError(f"Cannot read '{path.suffix}' files: pass a .csv, .tsv, .json, .jsonl, .parquet or .conll file, or a DataFrame (see `read_conll`).")
     kw = dict(sep='\t') if path.suffix=='.tsv' else {}
-    return datasets.load_dataset(fmt, data_files=str(path), split='train', **kw)
+    try:
+        with quiet_progress(): return datasets.load_dataset(fmt, data_files=str(path), split='train', **kw)
+    except (datasets.exceptions.DatasetGenerationError, ValueError) as e:
+        cause = e.__cause__ or e.__context__ or e
+        if isinstance(cause, UnicodeDecodeError):
+            raise ValueError(f"'{path}' is not UTF-8 text ({cause}): re-encode it as UTF-8, or read it with pandas "
+                             "(`pd.read_csv(path, encoding='latin-1')`) and pass the DataFrame.") from None
+        raise ValueError(f"Could not read rows from '{path}' ({cause or 'no rows'}): check that it is a {fmt} file with a header and some rows.") from None
 
 def _tokenize(ds, task, tokenizer, text_cols, label_cols, vocab, max_length):
     "Tokenise (and encode labels) once, in batches, through Arrow; a progress bar only when it takes a while"
@@ -188,9 +201,16 @@ class HFDataLoaders(DataLoaders):
     ):
         "DataLoaders from any tabular source of texts and labels"
         text_cols,label_cols = listify(text_col),listify(label_col)
+        if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: pass a positive batch size.")
+        if max_length is not None and (not isinstance(max_length, int) or max_length < 2): raise ValueError(f"max_length={max_length!r}: pass at least 2 tokens, or None.")
         ds = _as_dataset(source)
         some = ds['train'] if isinstance(ds, datasets.DatasetDict) else ds
         _check_columns(some, text_cols, 'text_col'); _check_columns(some, label_cols, 'label_col')
+        if len(some) == 0: raise ValueError("The data has no rows: pass a table with texts and labels.")
+        for c in text_cols:
+            t = some.features[c]
+            if not (getattr(t, 'dtype', None) in ('string', 'large_string') or isinstance(t, (datasets.Sequence, datasets.List))):
+                raise ValueError(f"Column '{c}' holds {getattr(t, 'dtype', t)}, not text: pass text_col= a column of strings, or convert it (`df['{c}'] = df['{c}'].astype(str)`).")
         task = get_task(task, some, text_cols, label_cols)
         train,valid = _split(ds, valid_col, valid_pct, seed)
         for d in (train, valid): _check_texts(d, text_cols)
@@ -247,7 +267,9 @@ def test_dl(self:HFDataLoaders,
 ):
     "A length-sorted loader over new data, tokenised like the training data"
     if isinstance(source, str): source = [source]
-    if isinstance(source, (list, tuple)): source = {self.text_cols[0]: list(source)}
+    if isinstance(source, (list, tuple)):
+        if not source: raise ValueError("No texts given: pass at least one text.")
+        source = {self.text_cols[0]: list(source)}
     ds = datasets.Dataset.from_dict(source) if isinstance(source, dict) else _as_dataset(source)
     label_cols = self.label_cols if with_labels else []
     _check_columns(ds, self.text_cols, 'text_col'); _check_columns(ds, label_cols, 'label_col')

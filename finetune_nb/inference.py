@@ -31,7 +31,10 @@ def atomic_save(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent/f'.{path.name}.tmp-{uuid.uuid4().hex[:8]}'
     try:
-        write(tmp)
+        try: write(tmp)
+        except OSError as e:
+            raise OSError(e.errno, f"Could not save to '{path}' ({e.strerror or e}): free disk space, or pass a folder you can write to. "
+                          "Nothing was written there.") from e
         if path.exists():
             old = path.parent/f'.{path.name}.old-{uuid.uuid4().hex[:8]}'
             os.replace(path, old)
@@ -101,6 +104,8 @@ class Predictor:
         bs:int=64, # Batch size
     ):
         "A prediction dict for one text, or a list of them for a list"
+        if not isinstance(texts, (str, list, tuple)): raise TypeError(f"Pass a text or a list of texts, not {type(texts).__name__}.")
+        if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: pass a positive batch size.")
         single = isinstance(texts, str) or (self.text_pair and isinstance(texts, tuple))
         items = [texts] if single else list(texts)
         if not items: return []
@@ -156,7 +161,11 @@ def from_pretrained(cls:Predictor,
     task = get_task(meta.get('task') or _task_of(config))
     if meta.get('task_args'): task = type(task)(**meta['task_args'])  # e.g. how a token task was trained
     vocab = [config.id2label[i] for i in range(config.num_labels)]
-    with quiet_progress(): model = task.auto_model.from_pretrained(path)
+    try:
+        with quiet_progress(): model = task.auto_model.from_pretrained(path)
+    except Exception as e:  # a truncated or corrupt weights file: safetensors and transformers raise several kinds
+        raise CheckpointError(f"Could not load the weights in '{path}' ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}): "
+                              "the folder is incomplete or corrupt; save it again with `save_pretrained`.") from e
     tok = load_tokenizer(path)
     return cls(model, tok, task, vocab, max_length=meta.get('max_length', min(tok.model_max_length, 512)),
                thresh=meta.get('thresh', 0.5), text_pair=meta.get('text_pair', False), device=default_device(device))

@@ -95,6 +95,7 @@ def hf_learner(
     **kwargs, # Passed to `Learner`
 )->HFLearner:
     "A Learner that fine-tunes `checkpoint` on `dls` for its task"
+    if not isinstance(dls, HFDataLoaders): raise TypeError(f"hf_learner needs DataLoaders from `HFDataLoaders`, not {type(dls).__name__}: build them with `HFDataLoaders.from_df(df, ...)`.")
     task = dls.task
     model = load_model(ifnone(checkpoint, dls.checkpoint), task, dls.vocab, tokenizer=dls.tokenizer).to(dls.device)
     if checkpoint_dir is not None: kwargs['cbs'] = listify(kwargs.get('cbs')) + [CheckpointCallback(checkpoint_dir, every_steps=checkpoint_every)]
