@@ -39,7 +39,10 @@ def _load_data(data:str, text_col, label_col):
     reader = {'.csv': pd.read_csv, '.tsv': lambda p: pd.read_csv(p, sep='\t'), '.json': pd.read_json, '.jsonl': lambda p: pd.read_json(p, lines=True),
               '.parquet': pd.read_parquet, '.conll': read_conll}.get(path.suffix)
     if reader is None: raise CliError(f"--data '{data}': cannot read '{path.suffix}' files; use .csv, .tsv, .json, .jsonl, .parquet or .conll.")
-    return reader(path), text_col or 'text', label_col or 'label'
+    try: df = reader(path)
+    except UnicodeDecodeError as e: raise CliError(f"--data '{data}' is not UTF-8 text ({e.reason} at byte {e.start}): re-encode it as UTF-8.") from None
+    except ValueError as e: raise CliError(f"--data '{data}': could not read it ({e}).") from None
+    return df, text_col or 'text', label_col or 'label'
 
 # %% ../nbs/07_cli.ipynb #2ac229ab
 def _check(cond, msg):

@@ -109,7 +109,7 @@ class Predictor:
         single = isinstance(texts, str) or (self.text_pair and isinstance(texts, tuple))
         items = [texts] if single else list(texts)
         if not items: return []
-        bad = [i for i,t in enumerate(items) if not (t and all(isinstance(s, str) and s.strip() for s in ((t,) if isinstance(t, str) else t)))]
+        bad = [i for i,t in enumerate(items) if not (t and all(isinstance(s, str) and s.strip() for s in (t if isinstance(t, (tuple, list)) else (t,))))]
         if bad: raise ValueError(f"Items {bad[:5]} are empty or not text; pass non-empty strings.")
         res = [self.task.decode(l[None], self.vocab, self.thresh, encodings=[e], texts=[t])[0] for (l,e),t in zip(self._outputs(items, bs), items)]
         return res[0] if single else res
