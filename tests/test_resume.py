@@ -85,3 +85,28 @@ def test_cli_checkpoints_and_resume(cli, tiny_bert, tmp_path, capsys):
                     (['--checkpoint-dir', str(tmp_path/'empty'), '--resume'], 'no complete checkpoint')]:
         assert main(['train', '--model', tiny_bert, *bad]) == 2
         assert msg in capsys.readouterr().err, bad
+
+def test_ctrl_c_in_process(tiny_bert, tmp_path):
+    "A real SIGINT during a fit: a checkpoint, then KeyboardInterrupt once the fit has wound down; handlers back, the learner usable"
+    from fastai.callback.core import Callback
+    from finetune_nb.checkpoint import list_checkpoints
+    exec(compile(LEARNER, 'learner', 'exec'), ns := {})
+    class CtrlC(Callback):
+        order = 80
+        def after_batch(self):
+            if self.training and self.train_iter == 3: signal.raise_signal(signal.SIGINT)
+    class Boom(Callback):
+        def after_batch(self):
+            if self.training and self.train_iter == 2: raise ValueError('boom')
+    learn = ns['tiny_learner'](tiny_bert, checkpoint_dir=tmp_path/'ck')
+    prev = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), learn.no_bar(): learn.fit(1, 1e-3, cbs=CtrlC())
+    assert signal.getsignal(signal.SIGINT) is prev
+    assert [c.name for c in list_checkpoints(tmp_path/'ck')] == ['checkpoint-0001-epoch0-step3']
+    assert learn.predict('still works')['label'] in ('negative', 'neutral', 'positive')
+    with learn.no_bar(): learn.fit(1, 1e-3, resume='latest')
+    assert learn.train_iter == 8 and list_checkpoints(tmp_path/'ck')[-1].name.endswith('epoch0-step8')
+    # a fit that ends in an error leaves the handler installed, but Ctrl-C outside a fit interrupts at once, as before
+    with pytest.raises(ValueError, match='boom'), learn.no_bar(): learn.fit(1, 1e-3, cbs=Boom())
+    with pytest.raises(KeyboardInterrupt): signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is prev
