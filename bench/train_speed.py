@@ -102,7 +102,7 @@ class Meter:
             try: Path('/proc/self/clear_refs').write_text('5')  # Linux: reset the peak RSS (VmHWM, ru_maxrss) to now
             except OSError: pass  # elsewhere the peak is the process's peak so far: an upper bound
         self.wall0 = time.perf_counter()
-        if self.warmup == 0: self.t0 = self.wall0
+        if self.warmup == 0: self.t0,self.c0 = self.wall0,time.process_time()
 
     def batch(self, x:dict):
         "Call with each training batch, in the order the batches are consumed"
@@ -115,8 +115,8 @@ class Meter:
     def step_done(self):
         "Call after each optimizer step"
         self.done += 1
-        if self.done == self.warmup: self._sync(); self.t0 = time.perf_counter()
-        if self.done == self.steps: self._sync(); self.t1 = time.perf_counter()
+        if self.done == self.warmup: self._sync(); self.t0,self.c0 = time.perf_counter(),time.process_time()
+        if self.done == self.steps: self._sync(); self.t1,self.c1 = time.perf_counter(),time.process_time()
 
     def stop(self)->dict:
         "Call right after the training call; returns the figures"
@@ -130,7 +130,7 @@ class Meter:
         timed, tokens = self.t1 - self.t0, int(self.tokens)
         n = self.steps - self.warmup
         return dict(samples_per_s=self.rows / timed, tokens_per_s=tokens / timed, pad_pct=100 * (1 - tokens / self.padded),
-                    step_ms=1000 * timed / n, epoch_s=self.steps * timed / n, train_s=wall, peak_mem_mb=peak / 2**20,
+                    step_ms=1000 * timed / n, cpu_step_ms=1000 * (self.c1 - self.c0) / n, epoch_s=self.steps * timed / n, train_s=wall, peak_mem_mb=peak / 2**20,
                     timed_steps=n)
 
 @torch.inference_mode()
@@ -253,16 +253,22 @@ def run_trainer(args, matching=True):
 
 def run_trainer_defaults(args): return run_trainer(args, matching=False)
 
+def longest_first(batches, lengths):
+    "The batches with the longest one moved first, as `LengthBucketDL` and the Trainer's length grouping do (it then falls in the untimed warm-up)"
+    longest = max(range(len(batches)), key=lambda i: lengths[batches[i]].max())
+    return [batches[longest]] + batches[:longest] + batches[longest+1:]
+
 def length_buckets(lengths, bs, rng, bucket_size=50):
-    "Batches of row indices: shuffle, sort chunks of `bucket_size` batches by length, cut into batches, shuffle the batches"
+    "Batches of row indices: shuffle, sort chunks of `bucket_size` batches by length, cut into batches, shuffle the batches, longest first"
     idxs, chunk = rng.permutation(len(lengths)), bs * bucket_size
     idxs = np.concatenate([c[np.argsort(-lengths[c], kind='stable')] for c in np.array_split(idxs, range(chunk, len(idxs), chunk))])
     batches = [idxs[i:i+bs] for i in range(0, len(idxs), bs)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+    return longest_first([batches[i] for i in rng.permutation(len(batches))], lengths)
 
-def random_batches(n, bs, rng):
-    idxs = rng.permutation(n)
-    return [idxs[i:i+bs] for i in range(0, n, bs)]
+def random_batches(lengths, bs, rng):
+    "Batches of row indices in random order, longest first (what `LengthBucketDL(bucket_size=1)` gives)"
+    idxs = rng.permutation(len(lengths))
+    return longest_first([idxs[i:i+bs] for i in range(0, len(idxs), bs)], lengths)
 
 def run_plain(args):
     from torch.optim.lr_scheduler import OneCycleLR
@@ -274,7 +280,7 @@ def run_plain(args):
     model.set_attn_implementation(args.attn)
     if args.compile: model.compile()
     rng = np.random.RandomState(args.seed)
-    batches = random_batches(len(ds), args.bs, rng) if args.no_bucket else length_buckets(lengths, args.bs, rng)
+    batches = random_batches(lengths, args.bs, rng) if args.no_bucket else length_buckets(lengths, args.bs, rng)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd, **fast_adamw_kwargs(device))
     # fastai's fit_one_cycle: 25% cosine warmup from lr/25, cosine down to lr/1e5, beta1 0.95 -> 0.85 -> 0.95
     sched = OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.25, div_factor=25, final_div_factor=1e5/25,
@@ -348,7 +354,7 @@ def median_round(results:list)->dict:
 
 def fmt_table(results:dict)->str:
     cols = [('samples/s', 'samples_per_s', '{:.1f}'), ('tokens/s', 'tokens_per_s', '{:.0f}'), ('pad %', 'pad_pct', '{:.1f}'),
-            ('ms/step', 'step_ms', '{:.0f}'), ('epoch s', 'epoch_s', '{:.1f}'), ('train s', 'train_s', '{:.1f}'),
+            ('ms/step', 'step_ms', '{:.0f}'), ('cpu ms/step', 'cpu_step_ms', '{:.0f}'), ('epoch s', 'epoch_s', '{:.1f}'), ('train s', 'train_s', '{:.1f}'),
             ('peak MB', 'peak_mem_mb', '{:.0f}'), ('val acc', 'val_acc', '{:.4f}')]
     rows = [['run'] + [c[0] for c in cols]]
     for name, r in results.items():
@@ -382,7 +388,7 @@ def main():
         print(f'  median of {args.repeat} interleaved rounds; samples/s per round: ' + '; '.join(
             f"{n} {', '.join(f'{v:.1f}' for v in r['rounds_samples_per_s'])}" for n, r in results.items() if 'rounds_samples_per_s' in r))
     print(f"  samples/s and tokens/s (real, non-pad tokens) over steps {args.warmup + 1}-{args.steps}; epoch s = {args.steps} steps "
-          f"at that pace; train s = the whole training call; peak MB = "
+          f"at that pace; cpu ms/step = process CPU time per timed step (all threads); train s = the whole training call; peak MB = "
           + ('torch.cuda.max_memory_allocated during training' if args.device == 'cuda' else 'peak RSS growth during training')
           + '; val acc on the same validation rows for every run')
     print(f"  load average (1 min) before/after: {load0[0]:.2f} / {load1[0]:.2f} on {env['cpus']} CPUs")
@@ -391,12 +397,17 @@ def main():
     fnb = results.get('finetune_nb', {})
     ratios = {f'finetune_nb/{n}': fnb['samples_per_s'] / r['samples_per_s'] for n, r in results.items()
               if n != 'finetune_nb' and 'samples_per_s' in r and 'samples_per_s' in fnb}
+    cpu_ratios = {f'finetune_nb/{n}': r['cpu_step_ms'] / fnb['cpu_step_ms'] for n, r in results.items()
+                  if n != 'finetune_nb' and 'cpu_step_ms' in r and 'cpu_step_ms' in fnb}
     if args.json:
         cfg = {k: v for k, v in vars(args).items() if not k.startswith('worker')}
         Path(args.json).write_text(json.dumps(dict(command=' '.join([Path(sys.argv[0]).name] + argv), config=cfg, environment=env,
-                                                   load_avg=dict(before=load0, after=load1), results=results, ratios=ratios), indent=2))
+                                                   load_avg=dict(before=load0, after=load1), results=results, ratios=ratios,
+                                                   cpu_time_ratios=cpu_ratios), indent=2))
         print(f'  results written to {args.json}')
     print()
+    if args.device == 'cpu' and cpu_ratios:  # CPU time per step hardly moves with other load, wall time does
+        print('CPU-time ratios (other/finetune_nb, above 1: finetune_nb does less work per step):', '   '.join(f'{k} = {v:.2f}' for k, v in cpu_ratios.items()))
     print('samples/s ratios:', '   '.join(f'{k} = {v:.2f}' for k, v in ratios.items()) if ratios else 'none (needs finetune_nb and another run)')
     if any('error' in r for r in results.values()): sys.exit(1)
 
