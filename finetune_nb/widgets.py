@@ -105,7 +105,7 @@ def html_prediction(self:Regression, text, pred):
 def html_prediction(self:TokenClassification, text, pred):
     return f'<div class="fnb-pred">{len(pred)} entit{"y" if len(pred)==1 else "ies"}</div>' + entity_html(text, pred)
 
-# %% ../nbs/06c_widgets.ipynb #4efdc287
+# %% ../nbs/06c_widgets.ipynb #8042c609
 class PredictionBox(W.VBox):
     "Type a text, see the model's prediction: probabilities as bars, labels above threshold, a value, or highlighted entities"
     def __init__(self,
@@ -122,6 +122,8 @@ class PredictionBox(W.VBox):
         super().__init__([W.HBox([self.text, self.button]), self.result])
         self.add_class('fnb-prediction-box')
         self.update()
+
+    def __repr__(self): return f"{type(self).__name__}({self.predictor.task.name}: {', '.join(map(str, self.predictor.vocab))})"
 
     def update(self):
         "Predict the text in the box and show the result"
@@ -201,7 +203,7 @@ def html_item(self:TokenClassification, interp, i, attributions=True, n_steps=32
     return (f'<div>{html.escape(row.text)}</div><table><tr><td>target</td><td class="fnb-target">{html.escape(row.target) or "no entities"}</td></tr>'
             f'<tr><td>predicted</td><td class="fnb-label">{html.escape(row.prediction) or "no entities"}</td></tr></table>')
 
-# %% ../nbs/06c_widgets.ipynb #37f14e85
+# %% ../nbs/06c_widgets.ipynb #e049c703
 class ErrorBrowser(W.VBox):
     "Step through labelled items filtered by actual and predicted class, sorted by loss, with token attributions"
     def __init__(self,
@@ -247,12 +249,14 @@ class ErrorBrowser(W.VBox):
         self.position.value = f'{self.pos + 1} of {len(self.items)} · item {i} · loss {self.interp.losses[i].item():.3f}'
         self.item.value = self.interp.task.html_item(self.interp, i, attributions=self.attributions, n_steps=self.n_steps)
 
+    def __repr__(self): return f"{type(self).__name__}({len(self.items)} of {len(self.interp)} items match the filters)"
+
     @property
     def current(self)->int|None:
         "Index of the item shown"
         return self.items[self.pos] if self.items else None
 
-# %% ../nbs/06c_widgets.ipynb #3decc194
+# %% ../nbs/06c_widgets.ipynb #26d83293
 class ThresholdTuner(W.VBox):
     "Sliders for multi-label thresholds, global and per label, with live precision, recall and F1"
     def __init__(self,
@@ -277,6 +281,8 @@ class ThresholdTuner(W.VBox):
         super().__init__([W.HBox([self.global_thresh, self.best]), W.HBox([W.VBox(list(self.sliders.values())), self.table])])
         self.add_class('fnb-threshold-tuner')
         self.update()
+
+    def __repr__(self): return f"{type(self).__name__}({dict(zip(self.interp.vocab, self.thresholds))})"
 
     @property
     def thresholds(self)->list:
@@ -313,7 +319,7 @@ class ThresholdTuner(W.VBox):
         target.thresh = self.thresholds
         return target
 
-# %% ../nbs/06c_widgets.ipynb #9c6acfd0
+# %% ../nbs/06c_widgets.ipynb #24554a73
 def _cell_colour(frac:float, diagonal:bool)->str:
     base = (31, 119, 180) if diagonal else (214, 39, 40)
     return 'rgb({},{},{})'.format(*(int(255 - (255 - c) * min(frac, 1) * 0.85) for c in base))
@@ -346,6 +352,8 @@ class ConfusionDrilldown(W.VBox):
         self.selected,self.items = None,[]
         super().__init__([self.grid, self.title, self.examples])
         self.add_class('fnb-confusion-drilldown')
+
+    def __repr__(self): return f"{type(self).__name__}({len(self.matrix)} classes, selected cell: {self.selected})"
 
     def select(self, actual:str, predicted:str):
         "Show the items of cell (`actual`, `predicted`), highest loss first"
