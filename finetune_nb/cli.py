@@ -17,7 +17,7 @@ from .core import CheckpointError
 from .data import HFDataLoaders, read_conll
 from .learner import hf_learner
 from .inference import Predictor
-from .checkpoint import NonFiniteGuard, latest_checkpoint
+from .checkpoint import latest_checkpoint
 
 # %% auto #0
 __all__ = ['DATASETS', 'COMMANDS', 'train', 'predict', 'main']
@@ -98,7 +98,7 @@ def train(
     try:
         dls = HFDataLoaders.from_df(df, checkpoint=model, text_col=text_cols, label_col=label_cols, task=task,
                                     valid_pct=valid_pct, seed=seed, max_length=max_length, bs=bs, device=device)
-        learn = hf_learner(dls, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, cbs=NonFiniteGuard())
+        learn = hf_learner(dls, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
     except (CheckpointError, ValueError) as e: raise CliError(str(e)) from e
     r = {**dls.task.recipe, **{k: v for k,v in dict(freeze_epochs=freeze_epochs, epochs=epochs, freeze_lr=freeze_lr, lr=lr, lr_mult=lr_mult).items() if v is not None}}
     _check_schedule(**r)

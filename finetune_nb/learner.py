@@ -21,7 +21,7 @@ from .core import auto_precision
 from .data import HFDataLoaders
 from .model import HFModel, load_model, hf_splitter
 from .inference import Predictor
-from .checkpoint import CheckpointCallback, with_resume
+from .checkpoint import CheckpointCallback, NonFiniteGuard, with_resume
 
 # %% auto #0
 __all__ = ['hf_adamw', 'PadOutputs', 'HFLearner', 'hf_learner']
@@ -92,12 +92,15 @@ def hf_learner(
     opt_func=hf_adamw, # Optimizer factory
     checkpoint_dir:str|Path|None=None, # Save checkpoints here during fits (`CheckpointCallback`); `fit_one_cycle(..., resume='latest')` continues from the newest
     checkpoint_every:int|None=None, # With `checkpoint_dir`: also save every this many training batches, besides each epoch's end
+    max_nonfinite:int|None=10, # Skip updates whose loss or gradients are NaN or infinite, stopping the fit after this many (`NonFiniteGuard`); None to go without
     **kwargs, # Passed to `Learner`
 )->HFLearner:
     "A Learner that fine-tunes `checkpoint` on `dls` for its task"
     if not isinstance(dls, HFDataLoaders): raise TypeError(f"hf_learner needs DataLoaders from `HFDataLoaders`, not {type(dls).__name__}: build them with `HFDataLoaders.from_df(df, ...)`.")
     task = dls.task
     model = load_model(ifnone(checkpoint, dls.checkpoint), task, dls.vocab, tokenizer=dls.tokenizer).to(dls.device)
+    if max_nonfinite is not None and not any(getattr(cb, 'name', None) == 'non_finite_guard' for cb in listify(kwargs.get('cbs'))):
+        kwargs['cbs'] = listify(kwargs.get('cbs')) + [NonFiniteGuard(max_nonfinite)]
     if checkpoint_dir is not None: kwargs['cbs'] = listify(kwargs.get('cbs')) + [CheckpointCallback(checkpoint_dir, every_steps=checkpoint_every)]
     if task.label_pad is not None: # per-token outputs: one padded length for the whole validation set
         kwargs['cbs'] = [PadOutputs(-(-dls.max_length // 8) * 8, task.label_pad)] + listify(kwargs.get('cbs'))
