@@ -280,7 +280,7 @@ def save(self:CheckpointCallback, epoch_done:bool=False)->Path:
 
 @patch
 def _prune(self:CheckpointCallback):
-    "Delete checkpoints beyond the last `keep_last`, except the best by `monitor`"
+    "Delete checkpoints beyond the last `keep_last`, except the best by `monitor`, and leftovers of interrupted writes"
     ckpts = list_checkpoints(self.folder, warn=False)
     keep = set(ckpts[-self.keep_last:])
     if self.monitor is not None:
@@ -293,6 +293,9 @@ def _prune(self:CheckpointCallback):
             keep.add(best[1]); self.best = best[1]
     for p in ckpts:
         if p not in keep: shutil.rmtree(p, ignore_errors=True)
+    # temporary folders of a process killed while writing (finished ones are renamed at once)
+    for p in self.folder.glob('.checkpoint-*.tmp-*'):
+        if p.is_dir() and time.time() - p.stat().st_mtime > 60: shutil.rmtree(p, ignore_errors=True)
 
 # %% ../nbs/06a_checkpoint.ipynb #8e2fd108
 @patch
