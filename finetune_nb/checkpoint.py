@@ -444,19 +444,20 @@ def _on_signal(self:CheckpointCallback, signum, frame):
     self.request_stop(signum)
 
 @patch
+def _interrupt(self:CheckpointCallback):
+    signum,self.interrupted = self.interrupted,None
+    path = self.saved[-1] if self.saved else None
+    print(f"Stopped by {signal.Signals(signum).name}; checkpoint {path}. Continue with the same fit call and resume='{path}'.", file=sys.stderr)
+    self._stop(KeyboardInterrupt() if signum == signal.SIGINT else SystemExit(128 + signum))
+
+# %% ../nbs/06a_checkpoint.ipynb #d87b1cde
+@patch
 def request_stop(self:CheckpointCallback,
     signum:int=signal.SIGINT, # The signal to act as: SIGINT ends in `KeyboardInterrupt`, SIGTERM in `SystemExit(143)`
 ):
     "Stop the fit at the next safe point with a checkpoint, then raise as `signum` asks: what Ctrl-C and SIGTERM do"
     self.interrupted = signum
     print(f"\n{signal.Signals(signum).name} received: stopping after this batch, with a checkpoint in '{self.folder}'", file=sys.stderr)
-
-@patch
-def _interrupt(self:CheckpointCallback):
-    signum,self.interrupted = self.interrupted,None
-    path = self.saved[-1] if self.saved else None
-    print(f"Stopped by {signal.Signals(signum).name}; checkpoint {path}. Continue with the same fit call and resume='{path}'.", file=sys.stderr)
-    self._stop(KeyboardInterrupt() if signum == signal.SIGINT else SystemExit(128 + signum))
 
 # %% ../nbs/06a_checkpoint.ipynb #7ab2339d
 def with_resume(fit_method):
