@@ -579,7 +579,7 @@ class OOMBackoff(Callback):
                     raise torch.OutOfMemoryError(f"Out of memory even on micro-batches of {failed} row{'s' if failed > 1 else ''}: "
                                                  "lower max_length, use a smaller model, or train with precision='bf16'.") from e
                 self.max_rows = failed // 2
-                warnings.warn(f"Out of memory on {failed} rows: micro-batches of at most {self.max_rows} rows from now on, "
+                warnings.warn(f"Out of memory on {failed} rows: micro-batches of at most {self.max_rows} row{'s' if self.max_rows > 1 else ''} from now on, "
                               f"their gradients accumulated over each batch (effective batch unchanged).")
 
     def _recover(self):
