@@ -6,7 +6,9 @@ Docs: https://finetune-nb.github.io/finetune_nb/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #399d88b7
 from __future__ import annotations
-import torch
+import warnings
+from contextlib import contextmanager
+import torch, transformers
 from torch import nn
 from fastcore.basics import store_attr
 from transformers import PretrainedConfig, PreTrainedModel
@@ -17,6 +19,20 @@ from .tasks import Task
 __all__ = ['load_model', 'check_tokenizer', 'HFModel', 'hf_splitter']
 
 # %% ../nbs/04_model.ipynb #904c9f71
+@contextmanager
+def _no_load_report():
+    "Hold back transformers' load report: a new head's missing weights are expected, and `load_model` warns about the rest itself"
+    was = transformers.utils.logging.get_verbosity()
+    transformers.utils.logging.set_verbosity_error()
+    try: yield
+    finally: transformers.utils.logging.set_verbosity(was)
+
+def _warn_missing_body(model, missing, ckpt):
+    "Warn when weights outside the task head were not in the checkpoint"
+    body = sorted(k for k in missing if k.startswith(model.base_model_prefix + '.'))
+    if body: warnings.warn(f"{len(body)} weights of the model body were not in '{ckpt}' and start random ({', '.join(body[:3])}"
+                           f"{'...' if len(body) > 3 else ''}). Fine-tuning trains them; if the checkpoint should hold them, it is the wrong one.")
+
 def load_model(
     checkpoint, # Asset name, local folder, hub name or `PretrainedConfig`
     task:Task, # The task, which picks the `AutoModelFor...` class and its head
@@ -32,7 +48,8 @@ def load_model(
             for k,v in kw.items(): setattr(ckpt, k, v)
             model = task.auto_model.from_config(ckpt)
         else:
-            with quiet_progress(): model = task.auto_model.from_pretrained(ckpt, **kw)
+            with quiet_progress(), _no_load_report(): model,info = task.auto_model.from_pretrained(ckpt, output_loading_info=True, **kw)
+            _warn_missing_body(model, info['missing_keys'], ckpt)
     except ValueError as e:
         if 'Unrecognized configuration class' not in str(e): raise
         mt = getattr(ckpt, 'model_type', None) or str(ckpt)

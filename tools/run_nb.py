@@ -21,6 +21,9 @@ def run(path, flags=()):
         if c.cell_type == 'code' and skip & set(_directive.findall(c.source)): held[i],c.source = c.source,''
     NotebookClient(nb, timeout=3600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
     for i,src in held.items(): nb.cells[i].source,nb.cells[i].outputs = src,[]
+    # definition cells show nothing in the docs: drop what imports print there (third-party deprecation warnings)
+    for c in nb.cells:
+        if c.cell_type == 'code' and 'export' in _directive.findall(c.source): c.outputs = []
     clean_nb(nb)
     nbformat.write(nb, path)
 
