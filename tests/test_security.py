@@ -43,3 +43,17 @@ def test_checkpoints_hold_no_pickles(tmp_path):
         if f.suffix == '.json': json.loads(f.read_text())
         else:
             with safe_open(f, 'pt') as st: list(st.keys())
+
+def test_lr_find_reloads_weights_only(tiny_bert):
+    "fastai's lr_find saves and reloads the model with torch: the reload must refuse anything but tensors (weights_only=True)"
+    from unittest import mock
+    import torch
+    from finetune_nb.all import HFDataLoaders, hf_learner
+    from finetune_nb.data import _tweets_sample
+    learn = hf_learner(HFDataLoaders.from_df(_tweets_sample(60), checkpoint=tiny_bert, bs=8, max_length=32))
+    calls,real = [],torch.load
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get('weights_only'))
+        return real(*args, **kwargs)
+    with mock.patch('torch.load', spy), learn.no_bar(): learn.lr_find(num_it=5, show_plot=False)
+    assert calls and all(w is True for w in calls), calls
