@@ -278,13 +278,18 @@ def save(self:CheckpointCallback, epoch_done:bool=False)->Path:
     self._prune()
     return path
 
+def _metrics(p:Path)->dict:
+    try: return json.loads((p/'state.json').read_text())['metrics']
+    except (OSError, ValueError, KeyError): return {}
+
 @patch
 def _prune(self:CheckpointCallback):
     "Delete checkpoints beyond the last `keep_last`, except the best by `monitor`, and leftovers of interrupted writes"
-    ckpts = list_checkpoints(self.folder, warn=False)
+    # complete ones (with a manifest); hashing every file again after each save would cost seconds on large models
+    ckpts = sorted((p for p in self.folder.iterdir() if _NAME.match(p.name) and (p/MANIFEST).exists()), key=_seq)
     keep = set(ckpts[-self.keep_last:])
     if self.monitor is not None:
-        scored = [(json.loads((p/'state.json').read_text())['metrics'].get(self.monitor), p) for p in ckpts]
+        scored = [(_metrics(p).get(self.monitor), p) for p in ckpts]
         scored = [(v,p) for v,p in scored if v is not None and np.isfinite(v)]
         if scored:
             best = scored[0]
