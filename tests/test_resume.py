@@ -99,6 +99,13 @@ def test_ctrl_c_in_process(tiny_bert, tmp_path):
         def after_batch(self):
             if self.training and self.train_iter == 2: raise ValueError('boom')
     learn = ns['tiny_learner'](tiny_bert, checkpoint_dir=tmp_path/'ck')
+    # a process started in the background by a shell ignores SIGINT, and the callback leaves an ignored signal alone:
+    # make Ctrl-C live here, as in a terminal or a notebook
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try: _ctrl_c(learn, tmp_path, CtrlC, Boom, list_checkpoints)
+    finally: signal.signal(signal.SIGINT, inherited)
+
+def _ctrl_c(learn, tmp_path, CtrlC, Boom, list_checkpoints):
     prev = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt), learn.no_bar(): learn.fit(1, 1e-3, cbs=CtrlC())
     assert signal.getsignal(signal.SIGINT) is prev
