@@ -3,7 +3,7 @@
 nbdev's own processors prepare the notebooks into `_proc/` exactly as `nbdev-docs` does (show_doc cells added and run,
 exported and hidden code removed, names linked to their docs). Each page is then rendered from Markdown to HTML
 (markdown-it-py, Pygments) inside the navbar of `nbs/_quarto.yml`, the sidebar of `nbs/sidebar.yml`, a table of
-contents, previous/next links and a search box. Notebook links (`03_data.ipynb#...`) and links to the published site
+contents, previous/next links and a search box. Notebook links (`04_data.ipynb#...`) and links to the published site
 become relative links, so the site browses from disk or any static server. Where Quarto is installed, `nbdev-docs`
 builds the published site from the same sources.
 
