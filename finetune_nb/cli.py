@@ -20,7 +20,7 @@ from .inference import Predictor
 from .checkpoint import latest_checkpoint
 
 # %% auto #0
-__all__ = ['DATASETS', 'COMMANDS', 'train', 'predict', 'main']
+__all__ = ['DATASETS', 'COMMANDS', 'import_tasks', 'train', 'predict', 'main']
 
 # %% ../nbs/14_cli.ipynb #782cfd60
 DATASETS = {
@@ -48,6 +48,22 @@ def _load_data(data:str, text_col, label_col):
 def _check(cond, msg):
     if not cond: raise CliError(msg)
 
+def import_tasks(
+    module:str|None, # A module name (found from the working folder too) or a .py file that registers tasks with `register_task`
+):
+    "Import `module` so that the tasks it registers are known to `train` and `predict`"
+    if not module: return
+    import importlib, importlib.util
+    try:
+        if module.endswith('.py'):
+            _check(Path(module).exists(), f"--tasks-module '{module}' does not exist.")
+            spec = importlib.util.spec_from_file_location(Path(module).stem, module)
+            mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
+        else:
+            if '' not in sys.path and str(Path.cwd()) not in sys.path: sys.path.insert(0, str(Path.cwd()))
+            importlib.import_module(module)
+    except ImportError as e: raise CliError(f"--tasks-module '{module}' could not be imported ({e}): pass a module on the Python path or a .py file.") from e
+
 def _check_schedule(freeze_epochs=None, epochs=None, freeze_lr=None, lr=None, lr_mult=None):
     "Check the values of the schedule options that are given"
     _check(all(v is None or v >= 0 for v in (freeze_epochs, epochs)), "--epochs and --freeze-epochs must be >= 0.")
@@ -60,7 +76,8 @@ def train(
     data:str='tweet-sentiment', # Dataset name (tweet-sentiment, vader-tweets, wnut16) or a .csv/.tsv/.json/.jsonl/.parquet/.conll file
     text_col:str=None, # Text column (the dataset's own for named sets, else 'text'); two comma-separated for pairs
     label_col:str=None, # Label column (the dataset's own for named sets, else 'label'); several comma-separated for 0/1 multi-label
-    task:str=None, # classification, multi_label, regression or token_classification; detected from the data when not given
+    task:str=None, # A registered task (classification, multi_label, regression, token_classification, or one from --tasks-module); detected from the data when not given
+    tasks_module:str=None, # A module or .py file to import first, which registers more tasks
     n:int=8000, # Rows to use, a random subset; 0 for all
     valid_pct:float=0.2, # Fraction of rows held out for validation
     freeze_epochs:int=None, # Epochs training only the new head (the task's recipe when not given)
@@ -89,6 +106,7 @@ def train(
     ckpt = latest_checkpoint(checkpoint_dir) if resume else None
     _check(not resume or ckpt is not None, f"--resume: no complete checkpoint in '{checkpoint_dir}'. Check --checkpoint-dir, or train without --resume.")
     start = time.time()
+    import_tasks(tasks_module)
     df,text_col,label_col = _load_data(data, text_col, label_col)
     text_cols,label_cols = text_col.split(','),label_col.split(',')
     missing = [c for c in text_cols + label_cols if c not in df.columns]
@@ -128,17 +146,29 @@ def predict(
     file:str=None, # A text file with one text per line, instead of (or besides) texts
     bs:int=64, # Batch size
     device:str=None, # cpu or cuda; CUDA when available
+    tasks_module:str=None, # A module or .py file to import first, which registers the model's task if it is not built in
 ):
-    "Print one JSON prediction per text"
-    texts = list(texts)
-    if file:
-        _check(Path(file).exists(), f"--file '{file}' does not exist.")
-        texts += [l for l in Path(file).read_text(encoding='utf-8', errors='replace').splitlines() if l.strip()]
-    _check(texts, "Give texts to predict, or --file with one text per line.")
+    "Print one JSON prediction per text (per pair of texts for pair models: texts two by two, or tab-separated lines of --file)"
+    _check(texts or file, "Give texts to predict, or --file with one text (or one pair of tab-separated texts) per line.")
+    _check(not file or Path(file).exists(), f"--file '{file}' does not exist.")
+    import_tasks(tasks_module)
     try: pred = Predictor.from_pretrained(model, device=device)
     except (CheckpointError, ValueError, OSError) as e: raise CliError(str(e)) from e
-    res = pred.predict(texts, bs=bs)
-    for t,r in zip(texts, res): print(json.dumps(dict(text=t, entities=r) if isinstance(r, list) else dict(text=t, **r)))
+    items = list(texts)
+    if pred.n_texts > 1:
+        _check(len(items) % pred.n_texts == 0, f"This model takes pairs of texts: give them two by two, not {len(items)} texts.")
+        items = [tuple(items[i:i+pred.n_texts]) for i in range(0, len(items), pred.n_texts)]
+    if file:
+        lines = [l for l in Path(file).read_text(encoding='utf-8', errors='replace').splitlines() if l.strip()]
+        if pred.n_texts > 1:
+            bad = [n for n,l in enumerate(lines, 1) if len(l.split('\t')) != pred.n_texts]
+            _check(not bad, f"--file: lines {bad[:5]} do not hold {pred.n_texts} tab-separated texts, as this pair model needs.")
+            lines = [tuple(l.split('\t')) for l in lines]
+        items += lines
+    _check(items, f"Give texts to predict, or --file with one {'pair of tab-separated texts' if pred.n_texts > 1 else 'text'} per line.")
+    try: res = pred.predict(items, bs=bs)
+    except (TypeError, ValueError) as e: raise CliError(str(e)) from e
+    for t,r in zip(items, res): print(json.dumps(dict(text=t if isinstance(t, str) else list(t), **pred.task.record(r))))
     return res
 
 # %% ../nbs/14_cli.ipynb #887864f3

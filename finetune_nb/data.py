@@ -220,7 +220,7 @@ class HFDataLoaders(DataLoaders):
         device = default_device(device)
         if pad_to_multiple_of is None and device.type=='cuda': pad_to_multiple_of = 8
         def prep(d): return _tokenize(d, task, tokenizer, text_cols, label_cols, vocab, max_length)
-        kw = dict(pad_token_id=tokenizer.pad_token_id, label_dtype=task.label_dtype, label_pad=task.label_pad,
+        kw = dict(pad_token_id=tokenizer.pad_token_id, label_dtype=getattr(torch, task.label_dtype), label_pad=task.label_pad if task.per_token else None,
                   num_workers=num_workers, pad_to_multiple_of=pad_to_multiple_of)
         return cls(LengthBucketDL(prep(train), bs=bs, shuffle=True, bucket_size=bucket_size, **kw), LengthBucketDL(prep(valid), bs=ifnone(val_bs, 2*bs), **kw),
                    tokenizer, task, vocab, text_cols, label_cols, max_length, checkpoint=checkpoint, device=device)

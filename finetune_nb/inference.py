@@ -6,7 +6,7 @@ Docs: https://finetune-nb.github.io/finetune_nb/inference.html.md"""
 
 # %% ../nbs/06_inference.ipynb #0372434d
 from __future__ import annotations
-import json, os, shutil, uuid
+import json, os, shutil, uuid, warnings
 from types import SimpleNamespace
 from pathlib import Path
 import numpy as np, torch
@@ -14,7 +14,7 @@ from fastcore.basics import store_attr, listify, patch
 from transformers import PreTrainedModel
 import finetune_nb
 from .core import resolve_checkpoint, load_tokenizer, load_config, default_device, CheckpointError, quiet_progress
-from .tasks import Task, TASKS, get_task
+from .tasks import Task, TASKS, get_task, task_of_config
 from .data import pad_batch
 
 # %% auto #0
@@ -53,119 +53,100 @@ class Predictor:
         model:PreTrainedModel, # A transformers model with a task head
         tokenizer, # Its fast tokenizer
         task:str|Task, # Task name or `Task`
-        vocab:list|None=None, # Label names in output order (from `model.config.id2label` when None)
-        max_length:int=512, # Longest input in tokens: longer texts are truncated, or split into windows for per-token tasks
-        thresh:float|list=0.5, # Multi-label decision threshold: one for all labels, or one per label
+        vocab:list|None=None, # Label names in output order (the task reads them from `model.config` when None)
+        max_length:int=512, # Longest input in tokens: longer texts are truncated, or split into windows where the task joins them
+        thresh:float|list=0.5, # Decision threshold of thresholded tasks (multi-label): one for all labels, or one per label
         text_pair:bool=False, # Whether inputs are pairs of texts
         device=None, # Device to predict on (the model's when None)
-        stride:int|None=None, # Tokens shared by consecutive windows of a long text, per-token tasks (`max_length // 4` when None)
+        stride:int|None=None, # Tokens shared by consecutive windows of a long text, for tasks that window (the task's default when None)
     ):
         task = get_task(task)
-        if vocab is None: vocab = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        if stride is None: stride = max_length // 4
+        if vocab is None: vocab = task.vocab_from_config(model.config)
         store_attr()
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
 
-    def _tokenize(self, texts):
-        if self.text_pair: return self.tokenizer([a for a,b in texts], [b for a,b in texts], truncation=True, max_length=self.max_length)
-        if self.task.label_pad is None: return self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        # per-token tasks lose nothing of a long text: it is cut into overlapping windows, joined back by `_join`
-        return self.tokenizer(list(texts), truncation=True, max_length=self.max_length, stride=self.stride, return_overflowing_tokens=True)
+    @property
+    def n_texts(self)->int: "Texts per item: 2 for pairs, else 1"; return 2 if self.text_pair else 1
 
     @torch.inference_mode()
     def _batches(self, enc, bs):
-        "Run the rows of encoding `enc` through the model longest first, `bs` at a time; yield (row indices, logits)"
+        "Run the rows of encoding `enc` through the model longest first, `bs` at a time; yield (row indices, outputs)"
         order = np.argsort([-len(o) for o in enc['input_ids']], kind='stable')
         self.model.eval().to(self.device)
         for i in range(0, len(order), bs):
             idx = order[i:i+bs]
             x, = pad_batch({k: [v[j] for j in idx] for k,v in enc.items()}, self.tokenizer.pad_token_id)
-            yield idx, self.model(**{k: v.to(self.device) for k,v in x.items()}).logits.float().cpu()
+            yield idx, self.task.output(self.model(**{k: v.to(self.device) for k,v in x.items()})).float().cpu()
 
     def _outputs(self, items, bs):
-        "The logits and the tokenizer's encoding of each item, in order"
-        enc = self._tokenize(items)
+        "The outputs (numpy) and the tokenizer's encoding of each item, in order, its windows joined by the task"
+        enc = self.task.encode_items(items, self.tokenizer, self.max_length, self.stride)
         rows = enc.pop('overflow_to_sample_mapping', range(len(items)))
         windows = [[] for _ in items]
-        for idx,logits in self._batches(enc, bs):
-            for j,l in zip(idx, logits): windows[rows[j]].append((j, l[:len(enc['input_ids'][j])] if l.ndim > 1 else l))
-        return [(ws[0][1], enc.encodings[ws[0][0]]) if self.task.label_pad is None else _join(sorted(ws), enc.encodings) for ws in windows]
+        for idx,outs in self._batches(enc, bs):
+            for j,o in zip(idx, outs.numpy()): windows[rows[j]].append((j, o[:len(enc['input_ids'][j])] if self.task.per_token else o))
+        return [self.task.join(sorted(ws, key=lambda w: w[0]), enc.encodings) for ws in windows]
 
     def logits(self,
         texts:list, # Texts (or pairs of texts)
         bs:int=64, # Batch size
     )->torch.Tensor|list:
         "Raw model outputs for `texts`, in their order (for per-token tasks, a tensor per text with a row per token, special tokens left out)"
-        res = [l for l,_ in self._outputs(texts, bs)]
-        return torch.stack(res) if res and self.task.label_pad is None else res
+        items,_ = self.task.items(texts, self.n_texts)
+        res = [torch.from_numpy(np.asarray(o)) for o,_ in self._outputs(items, bs)]
+        return res if self.task.per_token or not res else torch.stack(res)
 
     def predict(self,
-        texts:str|list, # A text or a list of texts (pairs as tuples)
+        texts:str|tuple|list, # A text or a list of texts (pairs as tuples)
         bs:int=64, # Batch size
     ):
         "A prediction dict for one text, or a list of them for a list"
-        if not isinstance(texts, (str, list, tuple)): raise TypeError(f"Pass a text or a list of texts, not {type(texts).__name__}.")
         if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: pass a positive batch size.")
-        single = isinstance(texts, str) or (self.text_pair and isinstance(texts, tuple))
-        items = [texts] if single else list(texts)
+        items,single = self.task.items(texts, self.n_texts)
         if not items: return []
-        bad = [i for i,t in enumerate(items) if not (t and all(isinstance(s, str) and s.strip() for s in (t if isinstance(t, (tuple, list)) else (t,))))]
-        if bad: raise ValueError(f"Items {bad[:5]} are empty or not text; pass non-empty strings.")
-        res = [self.task.decode(l[None], self.vocab, self.thresh, encodings=[e], texts=[t])[0] for (l,e),t in zip(self._outputs(items, bs), items)]
+        res = [self.task.decode(o[None], self.vocab, self.thresh, encodings=[e], texts=[t])[0] for (o,e),t in zip(self._outputs(items, bs), items)]
         return res[0] if single else res
-
-def _join(windows:list, encodings:list)->tuple:
-    "One text's per-token logits and encoding from its windows `(row, logits)`: each token from the window where it is furthest from an edge"
-    best = {}
-    for j,l in windows:
-        e = encodings[j]
-        ks,seen = [k for k,w in enumerate(e.word_ids) if w is not None],{}
-        for k in ks:
-            seen[e.offsets[k]] = n = seen.get(e.offsets[k], -1) + 1  # the tokens of one character share its offsets
-            key,edge = e.offsets[k] + (n,),min(k - ks[0], ks[-1] - k)
-            if key not in best or edge > best[key][0]: best[key] = (edge, l[k], e.word_ids[k])
-    keys = sorted(best)
-    return (torch.stack([best[k][1] for k in keys]) if keys else windows[0][1][:0],
-            SimpleNamespace(word_ids=[best[k][2] for k in keys], offsets=[k[:2] for k in keys]))
-
 
 # %% ../nbs/06_inference.ipynb #66fa8bd7
 @patch
 def save_pretrained(self:Predictor,
     path:str|Path, # Folder to write (replaced atomically if it exists)
+    trained:bool=True, # Whether the head was trained; a folder saved untrained warns when it is loaded
 )->Path:
     "Write model, tokenizer and finetune_nb metadata into folder `path`, atomically"
-    meta = dict(task=self.task.name, task_args=self.task.settings, max_length=self.max_length,
-                thresh=self.thresh, text_pair=self.text_pair, finetune_nb_version=finetune_nb.__version__)
+    meta = dict(task=self.task.name, task_args=self.task.settings, vocab=list(map(str, self.vocab)), max_length=self.max_length,
+                thresh=self.thresh, text_pair=self.text_pair, trained=trained, finetune_nb_version=finetune_nb.__version__)
     def write(tmp):
         with quiet_progress(): self.model.save_pretrained(tmp)
         self.tokenizer.save_pretrained(tmp)
         (Path(tmp)/META_FILE).write_text(json.dumps(meta, indent=2))
     return atomic_save(path, write)
 
-def _task_of(config):
-    "The task of a checkpoint saved without finetune_nb metadata, from its head class and `problem_type`"
-    arch = (config.architectures or [''])[0]
-    heads = [t for t in TASKS.values() if arch.endswith(t.auto_model.__name__.replace('AutoModel', ''))]
-    return next((t.name for t in heads if t.problem_type == config.problem_type), heads[0].name if heads else 'classification')
+def _untrained_head(model, missing:list)->list:
+    "Weights outside the model body that the folder did not hold: a head that starts random"
+    return [k for k in missing if not k.startswith(model.base_model_prefix + '.')]
 
 @patch(cls_method=True)
 def from_pretrained(cls:Predictor,
     path:str|Path, # Folder written by `save_pretrained`, or a model name
     device=None, # Device to predict on (CUDA when available)
 )->Predictor:
-    "A `Predictor` from a folder written by `save_pretrained` (or any text-classification checkpoint)"
+    "A `Predictor` from a folder written by `save_pretrained` (or any checkpoint with a head)"
     path = resolve_checkpoint(path)
     meta = json.loads((Path(path)/META_FILE).read_text()) if (Path(path)/META_FILE).exists() else {}
     config = load_config(path)
-    task = get_task(meta.get('task') or _task_of(config))
+    task = get_task(meta['task']) if 'task' in meta else task_of_config(config)
     if meta.get('task_args'): task = type(task)(**meta['task_args'])  # e.g. how a token task was trained
-    vocab = [config.id2label[i] for i in range(config.num_labels)]
+    vocab = meta.get('vocab') or task.vocab_from_config(config)
     try:
-        with quiet_progress(): model = task.auto_model.from_pretrained(path)
+        with quiet_progress(): model,info = task.model_class.from_pretrained(path, output_loading_info=True)
     except Exception as e:  # a truncated or corrupt weights file: safetensors and transformers raise several kinds
         raise CheckpointError(f"Could not load the weights in '{path}' ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}): "
                               "the folder is incomplete or corrupt; save it again with `save_pretrained`.") from e
+    if (head := _untrained_head(model, info['missing_keys'])) or meta.get('trained') is False:
+        why = f"its head ({', '.join(head[:3])}) is not in the folder and starts random" if head else "it was saved before any training"
+        warnings.warn(f"'{path}' was never fine-tuned for {task.name}: {why}, so its predictions are meaningless. "
+                      "Fine-tune it first (`hf_learner(dls, ...)` then `learn.save_pretrained`), or load a folder saved after training.")
     tok = load_tokenizer(path)
     return cls(model, tok, task, vocab, max_length=meta.get('max_length', min(tok.model_max_length, 512)),
                thresh=meta.get('thresh', 0.5), text_pair=meta.get('text_pair', False), device=default_device(device))

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 from fastcore.basics import store_attr, patch, listify, ifnone, noop
 from fastai.learner import Recorder
 import fastai.callback.schedule # patches `Recorder.plot_sched`
-from .tasks import Task, Classification, MultiLabel, Regression, TokenClassification, word_tags, is_entity_scheme
+from .tasks import Task, Classification, MultiLabel, Regression, TokenClassification, is_entity_scheme
+from .tag_metrics import word_tags
 from .data import _pad
 from .inference import Predictor
 from .learner import HFLearner
@@ -205,11 +206,10 @@ class HFInterpretation:
         "Interpret a Learner's predictions on its validation set (or on `dl`)"
         dl = ifnone(dl, learn.dls[ds_idx])
         logits,targs = learn.get_preds(dl=dl, act=noop)
-        ids = dl.dataset['input_ids']
-        if logits.ndim == 3: # per-token outputs come padded to the longest possible row
+        ids,d = dl.dataset['input_ids'],learn.dls
+        if d.task.per_token: # per-token outputs come padded to the longest possible row
             n = max(map(len, ids))
             logits,targs = logits[:, :n],targs[:, :n]
-        d = learn.dls
         return cls(d.task, d.vocab, d.tokenizer, ids, logits, targs, thresh=learn.thresh, model=learn.hf_model)
 
     @classmethod
@@ -230,12 +230,12 @@ class HFInterpretation:
         labels = enc.pop('labels')
         rows = [None]*len(labels)
         for idx,logits in pred._batches(enc, bs):
-            for j,l in zip(idx, logits): rows[j] = l[:len(enc['input_ids'][j])] if l.ndim > 1 else l
-        if rows[0].ndim > 1: # per-token: pad outputs and targets to one length
+            for j,l in zip(idx, logits): rows[j] = l[:len(enc['input_ids'][j])] if pred.task.per_token else l
+        if pred.task.per_token: # pad outputs and targets to one length
             n = max(len(r) for r in rows)
             logits = torch.stack([torch.cat([r, r.new_zeros(n - len(r), r.shape[1])]) for r in rows])
             targs = _pad(labels, pred.task.label_pad, n)
-        else: logits,targs = torch.stack(rows),torch.tensor(labels, dtype=pred.task.label_dtype)
+        else: logits,targs = torch.stack(rows),torch.tensor(labels, dtype=getattr(torch, pred.task.label_dtype))
         texts = batch[text_cols[0]] if len(text_cols) == 1 else list(zip(*[batch[c] for c in text_cols]))
         return cls(pred.task, pred.vocab, pred.tokenizer, enc['input_ids'], logits, targs, texts=texts, thresh=pred.thresh, model=pred.model)
 
@@ -329,7 +329,7 @@ def decisions(self:HFInterpretation,
     thresh:float|list|None=None, # Threshold(s); the interpretation's when None
 )->torch.Tensor:
     "Multi-label yes/no decisions at `thresh`"
-    if not isinstance(self.task, MultiLabel): raise _unsupported(self.task, 'Decisions at a threshold', 'a multi-label task')
+    if not self.task.thresholded: raise _unsupported(self.task, 'Decisions at a threshold', 'a thresholded task (multi-label)')
     return self.probs > torch.as_tensor(ifnone(thresh, self.thresh), dtype=self.probs.dtype).expand(self.probs.shape[-1])
 
 @patch
@@ -337,7 +337,7 @@ def threshold_curves(self:HFInterpretation,
     threshs=np.linspace(0.05, 0.95, 19), # Thresholds to try
 )->pd.DataFrame:
     "Precision, recall and F1 of each label at each threshold"
-    if not isinstance(self.task, MultiLabel): raise TypeError(f"Threshold curves are only for multi-label tasks; this is a {self.task.name} task.")
+    if not self.task.thresholded: raise _unsupported(self.task, 'Threshold curves', 'a thresholded task (multi-label)')
     rows = []
     for t in threshs:
         p,r,f = prf(self.targs.numpy(), self.decisions(float(t)).numpy())
@@ -358,7 +358,6 @@ def plot_thresholds(self:HFInterpretation,
     figsize:tuple|None=None,
 ):
     "Precision, recall and F1 against threshold, one panel per label, the current threshold marked"
-    if not isinstance(self.task, MultiLabel): raise TypeError(f"Threshold curves are only for multi-label tasks; this is a {self.task.name} task.")
     c = self.threshold_curves(threshs)
     k = len(self.vocab); ncols = min(k, 3); nrows = -(-k // ncols)
     fig,axs = plt.subplots(nrows, ncols, figsize=figsize or (3.5*ncols, 3*nrows), squeeze=False, sharey=True)
@@ -376,7 +375,7 @@ def plot_thresholds(self:HFInterpretation,
 @patch
 def plot_residuals(self:HFInterpretation, figsize:tuple|None=None):
     "Predicted against true values, and residuals against true values, for each target"
-    if not isinstance(self.task, Regression): raise TypeError(f"Residual plots are only for regression tasks; this is a {self.task.name} task.")
+    if not self.task.numeric: raise _unsupported(self.task, 'Residual plots', 'a task with numeric outputs (regression)')
     preds,targs = self.probs.view(len(self), -1).numpy(),self.targs.view(len(self), -1).numpy()
     k = len(self.vocab)
     fig,axs = plt.subplots(k, 2, figsize=figsize or (8, 3.5*k), squeeze=False)

@@ -69,14 +69,15 @@ class HFLearner(Learner):
         texts, # A text, a list of texts, or (for pair tasks) tuples of two texts
         bs:int=64, # Batch size
     ):
-        "Prediction dict(s) for `texts`: label and probabilities, labels above threshold, or a value, per task"
+        "Prediction dict(s) for `texts`, as the task decodes them: label and probabilities, labels above threshold, a value, or entities"
         return self.predictor().predict(texts, bs=bs)
 
     def save_pretrained(self,
         path:str|Path, # Folder to write; `transformers.pipeline` and `Predictor.from_pretrained` read it
     )->Path:
         "Write weights (safetensors), tokenizer, config with label names, and finetune_nb metadata, atomically"
-        return self.predictor().save_pretrained(path)
+        # fastai counts training batches from each fit's start (`train_iter`): none means the head is still random
+        return self.predictor().save_pretrained(path, trained=getattr(self, 'train_iter', 0) > 0)
 
 # %% ../nbs/11_learner.ipynb #5b85af11
 @delegates(Learner.__init__)
@@ -102,9 +103,9 @@ def hf_learner(
     if max_nonfinite is not None and not any(getattr(cb, 'name', None) == 'non_finite_guard' for cb in listify(kwargs.get('cbs'))):
         kwargs['cbs'] = listify(kwargs.get('cbs')) + [NonFiniteGuard(max_nonfinite)]
     if checkpoint_dir is not None: kwargs['cbs'] = listify(kwargs.get('cbs')) + [CheckpointCallback(checkpoint_dir, every_steps=checkpoint_every)]
-    if task.label_pad is not None: # per-token outputs: one padded length for the whole validation set
+    if task.per_token: # per-token outputs: one padded length for the whole validation set
         kwargs['cbs'] = [PadOutputs(-(-dls.max_length // 8) * 8, task.label_pad)] + listify(kwargs.get('cbs'))
-    learn = HFLearner(dls, HFModel(model), loss_func=ifnone(loss_func, task.loss_func(dls.vocab)),
+    learn = HFLearner(dls, HFModel(model, task), loss_func=ifnone(loss_func, task.loss_func(dls.vocab)),
                       metrics=ifnone(metrics, task.metrics(dls.vocab)), opt_func=opt_func,
                       splitter=partial(hf_splitter, blocks_per_group=blocks_per_group), **kwargs)
     learn.thresh = thresh

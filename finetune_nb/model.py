@@ -46,14 +46,14 @@ def load_model(
     try:
         if isinstance(ckpt, PretrainedConfig):
             for k,v in kw.items(): setattr(ckpt, k, v)
-            model = task.auto_model.from_config(ckpt)
+            model = task.model_class.from_config(ckpt)
         else:
-            with quiet_progress(), _no_load_report(): model,info = task.auto_model.from_pretrained(ckpt, output_loading_info=True, **kw)
+            with quiet_progress(), _no_load_report(): model,info = task.model_class.from_pretrained(ckpt, output_loading_info=True, **kw)
             _warn_missing_body(model, info['missing_keys'], ckpt)
     except ValueError as e:
         if 'Unrecognized configuration class' not in str(e): raise
         mt = getattr(ckpt, 'model_type', None) or str(ckpt)
-        raise CheckpointError(f"'{mt}' cannot do {task.name}: {task.auto_model.__name__} has no head for it. "
+        raise CheckpointError(f"'{mt}' cannot do {task.name}: {task.auto_model} has no head for it. "
                               "Pick a checkpoint of an encoder or decoder language model (BERT, RoBERTa, Llama...).") from None
     except OSError as e: raise CheckpointError(f"Could not load weights from '{ckpt}': {str(e).splitlines()[0]}") from e
     if tokenizer is not None: check_tokenizer(model, tokenizer)
@@ -70,9 +70,10 @@ def check_tokenizer(model:PreTrainedModel, tokenizer):
 
 # %% ../nbs/05_model.ipynb #6b0d7e62
 class HFModel(nn.Module):
-    "Calls a transformers model on a batch dict and returns its logits"
-    def __init__(self, hf_model:PreTrainedModel): super().__init__(); self.hf_model = hf_model
-    def forward(self, x:dict): return self.hf_model(**x).logits
+    "Calls a transformers model on a batch dict and returns what its task trains on (`Task.output`: the logits, for the tasks here)"
+    def __init__(self, hf_model:PreTrainedModel, task:Task|None=None): # `task` picks the output; the protocol's default (logits) when None
+        super().__init__(); self.hf_model,self.task = hf_model,task or Task()
+    def forward(self, x:dict): return self.task.output(self.hf_model(**x))
 
 # %% ../nbs/05_model.ipynb #5a50550a
 def _block_stack(model:nn.Module):

@@ -6,27 +6,33 @@ Docs: https://finetune-nb.github.io/finetune_nb/tasks.html.md"""
 
 # %% ../nbs/03_tasks.ipynb #cf32504a
 from __future__ import annotations
-import numpy as np, pandas as pd, torch, pyarrow as pa, pyarrow.compute as pc
-from fastcore.basics import listify, store_attr
-from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
-from fastai.metrics import accuracy, F1Score, accuracy_multi, F1ScoreMulti, mse, PearsonCorrCoef, SpearmanCorrCoef
 import inspect, warnings
-from fastai.metrics import Metric
-from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+from types import SimpleNamespace
+import numpy as np, pandas as pd, pyarrow as pa, pyarrow.compute as pc
+from fastcore.basics import listify, store_attr
 
 # %% auto #0
-__all__ = ['TASKS', 'Task', 'register_task', 'Classification', 'MultiLabel', 'Regression', 'is_entity_scheme', 'repair_bio',
-           'word_tags', 'TagMetric', 'tag_metrics', 'SubTokenLoss', 'TokenClassification', 'detect_task', 'get_task']
+__all__ = ['TASKS', 'HOOKS', 'REQUIRED_HOOKS', 'Task', 'missing_hooks', 'register_task', 'Classification', 'MultiLabel',
+           'Regression', 'is_entity_scheme', 'repair_bio', 'TokenClassification', 'detect_task', 'get_task',
+           'task_of_config']
 
 # %% ../nbs/03_tasks.ipynb #42d338e2
+def _softmax(x): e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
+def _sigmoid(x): return 1 / (1 + np.exp(-x))
+def _np(outputs): return np.asarray(outputs, dtype=np.float32)
+
 class Task:
-    "How one kind of fine-tuning reads labels, builds its head, scores and decodes; subclass it and `register_task`"
+    "How one kind of fine-tuning reads data, builds its head, trains, predicts and shows; subclass it and `register_task`"
     name:str = None
+    priority:int = 0 # Detection order: `detect_task` tries tasks with a higher priority first
     problem_type:str = None # `config.problem_type` in transformers
-    pipeline_task:str = 'text-classification' # `transformers.pipeline` task that serves saved models
-    auto_model = AutoModelForSequenceClassification
-    label_dtype = torch.long
-    label_pad:int = None # Pad value for per-token labels; None when each row has one target
+    pipeline_task:str|None = 'text-classification' # `transformers.pipeline` task that serves saved models
+    auto_model:str = 'AutoModelForSequenceClassification' # Name of the transformers class that builds the model
+    label_dtype:str = 'int64' # dtype of the targets: 'int64' or 'float32'
+    per_token:bool = False # Outputs and targets come one per token (padded with `label_pad`), not one per row
+    label_pad:int|None = None # Pad value of per-token targets
+    thresholded:bool = False # Decisions are taken at thresholds, one per label
+    numeric:bool = False # Outputs are numbers to predict, not classes
     # Default training schedule (used by `finetune-nb train`): frozen epochs at `freeze_lr`, then all blocks at `slice(lr/lr_mult, lr)`
     recipe = dict(freeze_epochs=1, freeze_lr=1e-3, epochs=2, lr=3e-4, lr_mult=10)
 
@@ -34,7 +40,9 @@ class Task:
     def settings(self)->dict:
         "The arguments this task was made with, saved beside a model so that it is served the way it was trained"
         return {k: getattr(self, k) for k in inspect.signature(type(self).__init__).parameters if k != 'self' and hasattr(self, k)}
+    def __repr__(self): return f"{type(self).__name__}('{self.name}')"
 
+    # data
     def matches(self, ds, text_cols:list, label_cols:list)->bool:
         "Do the columns of `ds` look like this task's data?"
         return False
@@ -52,16 +60,62 @@ class Task:
         res = dict(self.tokenize(batch, tokenizer, text_cols, max_length))
         if label_cols: res['labels'] = self.encode(batch, label_cols, vocab)
         return res
+
+    # model
+    @property
+    def model_class(self):
+        "The transformers class named by `auto_model` (imported only when a model is built)"
+        import transformers
+        return getattr(transformers, self.auto_model)
     def model_kwargs(self, vocab:list)->dict:
         "Arguments that give `from_pretrained` this task's head and label names"
         return dict(num_labels=len(vocab), id2label=dict(enumerate(map(str, vocab))),
                     label2id={str(v):i for i,v in enumerate(vocab)}, problem_type=self.problem_type)
+    def vocab_from_config(self, config)->list:
+        "Label names of a saved model whose finetune_nb metadata does not list them"
+        return [config.id2label[i] for i in range(config.num_labels)]
+    def output(self, out):
+        "The tensor that the loss, the metrics and `decode` use, from what the model returns"
+        return out.logits
+
+    # training
     def loss_func(self, vocab:list): "The fastai loss function for this task's outputs and targets"; raise NotImplementedError
     def metrics(self, vocab:list)->list: "fastai metrics to show while training, for label names `vocab`"; return []
-    def decode(self, logits:torch.Tensor, vocab:list, thresh=0.5, encodings=None, texts=None)->list:
-        "Predictions, one dict per row, from a batch of `logits` (per-token tasks also use the rows' tokenizer `encodings` and `texts`)"
+
+    # prediction: numpy and tokenizers only, so that a predictor needs neither torch nor fastai
+    def items(self,
+        inputs, # What a user passes: a text, a pair (tuple) of texts, or a list of them
+        n_texts:int=1, # Texts per item: 1, or 2 for pairs
+    )->tuple:
+        "The list of items to predict, and whether a single one was given; a clear error for anything else"
+        if not isinstance(inputs, (str, list, tuple)): raise TypeError(f"Pass a text or a list of texts, not {type(inputs).__name__}.")
+        single = isinstance(inputs, str) or (n_texts > 1 and isinstance(inputs, tuple))
+        items = [inputs] if single else list(inputs)
+        def ok(t):
+            parts = t if n_texts > 1 and isinstance(t, (tuple, list)) else (t,)
+            return len(parts) == n_texts and all(isinstance(s, str) and s.strip() for s in parts)
+        bad = [i for i,t in enumerate(items) if not ok(t)]
+        if bad:
+            what = f"pairs of non-empty texts, as tuples" if n_texts > 1 else "non-empty strings"
+            raise ValueError(f"Items {bad[:5]} are empty or not {'pairs' if n_texts > 1 else 'text'}; pass {what}.")
+        return items,single
+    def encode_items(self, items:list, tokenizer, max_length:int, stride:int|None=None):
+        "Tokens of `items` to predict (truncated to `max_length`; per-token tasks cut long texts into windows)"
+        cols = [list(c) for c in zip(*items)] if items and isinstance(items[0], (tuple, list)) else [list(items)]
+        return tokenizer(*cols, truncation=True, max_length=max_length)
+    def join(self, windows:list, encodings:list)->tuple:
+        "One item's outputs and encoding from its windows `[(row, outputs)]`: here the only window"
+        j,out = windows[0]
+        return out,encodings[j]
+    def decode(self, outputs, vocab:list, thresh=0.5, encodings=None, texts=None)->list:
+        "Predictions, one dict per row, from a batch of `outputs` (per-token tasks also use the rows' `encodings` and `texts`)"
         raise NotImplementedError
-    def targets(self, y:torch.Tensor, vocab:list)->list:
+    def record(self, pred)->dict:
+        "A prediction as one JSON-ready dict"
+        return dict(pred)
+
+    # display
+    def targets(self, y, vocab:list)->list:
         "Readable targets of a batch"
         return y.tolist()
     def show(self, x:dict, y, tokenizer, vocab:list, logits=None, thresh=0.5)->pd.DataFrame:
@@ -69,18 +123,30 @@ class Task:
         res = pd.DataFrame(dict(text=tokenizer.batch_decode(x['input_ids'], skip_special_tokens=True)))
         if y is not None: res['target'] = self.targets(y, vocab)
         if logits is not None:
-            preds = self.decode(logits, vocab, thresh)
+            preds = self.decode(_np(logits), vocab, thresh)
             key = next(iter(preds[0]))
             res['prediction'] = [p[key] for p in preds]
             if 'score' in preds[0]: res['score'] = [round(p['score'], 3) for p in preds]
         return res
-    def __repr__(self): return f"{type(self).__name__}('{self.name}')"
 
 # %% ../nbs/03_tasks.ipynb #2c6c4ab6
 TASKS = {}
 
+HOOKS = ('matches', 'vocab', 'encode', 'tokenize', 'prepare', 'model_kwargs', 'vocab_from_config', 'output', 'loss_func', 'metrics',
+         'items', 'encode_items', 'join', 'decode', 'record', 'targets', 'show')
+REQUIRED_HOOKS = ('vocab', 'loss_func', 'decode') # the base `Task` has no default for these, nor for `encode` unless `prepare` is overridden
+
+def missing_hooks(task:Task)->list:
+    "Hooks of the protocol that `task` lacks: not callable, or required and left to the base class"
+    def inherited(h): return getattr(type(task), h) is getattr(Task, h)
+    return ([h for h in HOOKS if not callable(getattr(task, h, None))] + [h for h in REQUIRED_HOOKS if inherited(h)]
+            + (['encode'] if inherited('encode') and inherited('prepare') else []))
+
 def register_task(task:Task)->Task:
     "Make `task` known by its name, to `detect_task` and to every entry point"
+    if not isinstance(task, Task): raise TypeError(f"register_task takes a `Task` instance, not {type(task).__name__}: pass `MyTask()`.")
+    if not task.name: raise ValueError(f"{type(task).__name__} has no `name`: give the class a `name = '...'` attribute.")
+    if missing := missing_hooks(task): raise TypeError(f"{type(task).__name__} does not implement {missing}: define them (see the table of hooks).")
     TASKS[task.name] = task
     return task
 
@@ -94,6 +160,13 @@ def _check_no_missing(ds, label_cols):
         if pa.types.is_floating(col.type): n += pc.sum(pc.is_nan(col)).as_py() or 0
         if n: raise ValueError(f"{n} rows have no label in column '{c}'. Drop them (e.g. `df.dropna(subset=['{c}'])`) or fill them in.")
 
+def _check_finite(ds, label_cols):
+    for c in label_cols:
+        col = _arrow(ds, c)
+        if not pa.types.is_floating(col.type): continue
+        n = pc.sum(pc.is_inf(col)).as_py() or 0
+        if n: raise ValueError(f"{n} rows have an infinite target in column '{c}': drop them (`df = df[np.isfinite(df['{c}'])]`) or clip them.")
+
 def _stack_columns(batch, cols): return np.stack([np.asarray(batch[c], dtype=np.float32) for c in cols], 1).tolist()
 def _is_list(ds, c): return pa.types.is_list(_arrow(ds, c).type) or pa.types.is_large_list(_arrow(ds, c).type)
 def _is_text(ds, c): return pa.types.is_string(_arrow(ds, c).type) or pa.types.is_large_string(_arrow(ds, c).type)
@@ -106,7 +179,7 @@ def _is_fractional(ds, c):
 # %% ../nbs/03_tasks.ipynb #1ddc8d3f
 class Classification(Task):
     "One label per text, out of two or more classes"
-    name,problem_type = 'classification','single_label_classification'
+    name,problem_type,priority = 'classification','single_label_classification',10
     def matches(self, ds, text_cols, label_cols):
         return len(label_cols)==1 and all(_is_text(ds, c) for c in text_cols) and not _is_list(ds, label_cols[0]) and not _is_fractional(ds, label_cols[0])
     def vocab(self, ds, label_cols):
@@ -123,26 +196,34 @@ class Classification(Task):
         except KeyError as e:
             raise ValueError(f"Unknown label {e.args[0]!r} in column '{label_cols[0]}': the model knows {vocab}. "
                              "Drop those rows or map them to known labels.") from None
-    def loss_func(self, vocab): return CrossEntropyLossFlat()
-    def metrics(self, vocab): return [accuracy, F1Score(average='macro')]
+    def loss_func(self, vocab):
+        from fastai.losses import CrossEntropyLossFlat
+        return CrossEntropyLossFlat()
+    def metrics(self, vocab):
+        from fastai.metrics import accuracy, F1Score
+        return [accuracy, F1Score(average='macro')]
     def targets(self, y, vocab): return [vocab[i] for i in y.tolist()]
-    def decode(self, logits, vocab, thresh=0.5, encodings=None, texts=None):
-        probs = logits.float().softmax(-1)
-        return [dict(label=vocab[i], score=p[i].item(), probs=dict(zip(vocab, p.tolist())))
-                for p,i in zip(probs, probs.argmax(-1).tolist())]
+    def decode(self, outputs, vocab, thresh=0.5, encodings=None, texts=None):
+        probs = _softmax(_np(outputs))
+        return [dict(label=vocab[i], score=float(p[i]), probs=dict(zip(vocab, p.tolist()))) for p,i in zip(probs, probs.argmax(-1).tolist())]
 
 register_task(Classification());
 
 # %% ../nbs/03_tasks.ipynb #6f84922d
 class MultiLabel(Task):
     "Any number of labels per text, each a yes/no decision at a threshold"
-    name,problem_type = 'multi_label','multi_label_classification'
-    label_dtype = torch.float32
+    name,problem_type,priority = 'multi_label','multi_label_classification',30
+    label_dtype,thresholded = 'float32',True
     def matches(self, ds, text_cols, label_cols):
         return all(_is_text(ds, c) for c in text_cols) and (len(label_cols) > 1 or _is_list(ds, label_cols[0]))
     def vocab(self, ds, label_cols):
         _check_no_missing(ds, label_cols)
-        if len(label_cols) > 1: return list(label_cols)
+        if len(label_cols) > 1:
+            for c in label_cols:
+                other = sorted(set(pc.unique(_arrow(ds, c)).to_pylist()) - {0, 1, True, False})
+                if other: raise ValueError(f"Multi-label column '{c}' holds {other[:5]}, not only 0/1: make each label column 0/1, "
+                                           f"e.g. `df['{c}'] = (df['{c}'] > 0).astype(int)`, or pass one column of label lists.")
+            return list(label_cols)
         return [str(v) for v in sorted(pc.unique(pc.list_flatten(_arrow(ds, label_cols[0]))).to_pylist())]
     def encode(self, batch, label_cols, vocab):
         if len(label_cols) > 1: return _stack_columns(batch, label_cols)
@@ -154,36 +235,43 @@ class MultiLabel(Task):
                     raise ValueError(f"Unknown label {l!r} in column '{label_cols[0]}': the model knows {vocab}. Drop or map it.")
                 res[r, o2i[str(l)]] = 1.
         return res.tolist()
-    def loss_func(self, vocab): return BCEWithLogitsLossFlat()
-    def metrics(self, vocab): return [accuracy_multi, F1ScoreMulti(average='macro')]
+    def loss_func(self, vocab):
+        from fastai.losses import BCEWithLogitsLossFlat
+        return BCEWithLogitsLossFlat()
+    def metrics(self, vocab):
+        from fastai.metrics import accuracy_multi, F1ScoreMulti
+        return [accuracy_multi, F1ScoreMulti(average='macro')]
     def targets(self, y, vocab): return [[v for v,f in zip(vocab, r) if f] for r in y.tolist()]
-    def decode(self, logits, vocab, thresh=0.5, encodings=None, texts=None):
-        probs = logits.float().sigmoid()
-        thresh = torch.as_tensor(thresh, dtype=probs.dtype).expand(probs.shape[-1])
-        return [dict(labels=[v for v,keep in zip(vocab, (p>thresh).tolist()) if keep], probs=dict(zip(vocab, p.tolist())))
-                for p in probs]
+    def decode(self, outputs, vocab, thresh=0.5, encodings=None, texts=None):
+        probs = _sigmoid(_np(outputs))
+        thresh = np.broadcast_to(np.asarray(thresh, dtype=np.float32), probs.shape[-1:])
+        return [dict(labels=[v for v,keep in zip(vocab, (p > thresh).tolist()) if keep], probs=dict(zip(vocab, p.tolist()))) for p in probs]
 
 register_task(MultiLabel());
 
 # %% ../nbs/03_tasks.ipynb #5dabfe2b
 class Regression(Task):
     "A number (or several) per text"
-    name,problem_type = 'regression','regression'
-    label_dtype = torch.float32
+    name,problem_type,priority = 'regression','regression',20
+    label_dtype,numeric = 'float32',True
     def matches(self, ds, text_cols, label_cols):
         return all(_is_text(ds, c) for c in text_cols) and all(_is_fractional(ds, c) for c in label_cols)
     def vocab(self, ds, label_cols):
-        _check_no_missing(ds, label_cols)
+        _check_no_missing(ds, label_cols); _check_finite(ds, label_cols)
         return list(label_cols)
     def encode(self, batch, label_cols, vocab):
         if len(label_cols)==1: return [float(v) for v in batch[label_cols[0]]]
         return _stack_columns(batch, label_cols)
-    def loss_func(self, vocab): return MSELossFlat()
-    def metrics(self, vocab): return [mse, PearsonCorrCoef(), SpearmanCorrCoef()]
-    def decode(self, logits, vocab, thresh=None, encodings=None, texts=None):
-        logits = logits.float()
-        if len(vocab)==1: return [dict(value=v) for v in logits[:, 0].tolist()]
-        return [dict(values=dict(zip(vocab, row))) for row in logits.tolist()]
+    def loss_func(self, vocab):
+        from fastai.losses import MSELossFlat
+        return MSELossFlat()
+    def metrics(self, vocab):
+        from fastai.metrics import mse, PearsonCorrCoef, SpearmanCorrCoef
+        return [mse, PearsonCorrCoef(), SpearmanCorrCoef()]
+    def decode(self, outputs, vocab, thresh=None, encodings=None, texts=None):
+        outputs = _np(outputs)
+        if len(vocab)==1: return [dict(value=v) for v in outputs[:, 0].tolist()]
+        return [dict(values=dict(zip(vocab, row))) for row in outputs.tolist()]
 
 register_task(Regression());
 
@@ -202,45 +290,6 @@ def repair_bio(tags:list)->list:
         res.append(t); prev = t
     return res
 
-# %% ../nbs/03_tasks.ipynb #150706e7
-def word_tags(
-    preds:torch.Tensor, # Per-token outputs (batch, tokens, tags)
-    targs:torch.Tensor, # Per-token targets, negative where a token is not a word's first
-    vocab:list, # Tag names
-)->tuple:
-    "True and predicted tag names of the words of each row, as lists of lists (what seqeval takes)"
-    preds,targs = preds.argmax(-1).cpu(),targs.cpu()
-    keep = targs >= 0
-    return ([[vocab[i] for i in t[k].tolist()] for t,k in zip(targs, keep)],
-            [[vocab[i] for i in p[k].tolist()] for p,k in zip(preds, keep)])
-
-class TagMetric(Metric):
-    "A metric over the word-level tag sequences of a validation set: `func(true_tags, pred_tags)`"
-    def __init__(self, func, vocab:list, name:str): self.func,self.vocab,self._name = func,vocab,name
-    def reset(self): self.targs,self.preds = [],[]
-    def accumulate(self, learn):
-        targs,preds = word_tags(learn.pred, learn.yb[0], self.vocab)
-        self.targs += targs; self.preds += preds
-    @property
-    def value(self): return self.func(self.targs, self.preds) if self.targs else None
-    @property
-    def name(self): return self._name
-
-def _token_accuracy(targs, preds):
-    n = sum(len(t) for t in targs)
-    return sum(a == b for t,p in zip(targs, preds) for a,b in zip(t, p)) / max(n, 1)
-
-def _tag_f1(targs, preds):
-    from sklearn.metrics import f1_score
-    return f1_score(sum(targs, []), sum(preds, []), average='macro')
-
-def tag_metrics(vocab:list)->list:
-    "Entity precision, recall and F1 (seqeval) and token accuracy for entity tags; token accuracy and macro-F1 for plain tags"
-    if not is_entity_scheme(vocab): return [TagMetric(_token_accuracy, vocab, 'token_accuracy'), TagMetric(_tag_f1, vocab, 'tag_f1')]
-    from seqeval.metrics import precision_score, recall_score, f1_score
-    return [TagMetric(precision_score, vocab, 'precision'), TagMetric(recall_score, vocab, 'recall'),
-            TagMetric(f1_score, vocab, 'f1'), TagMetric(_token_accuracy, vocab, 'token_accuracy')]
-
 # %% ../nbs/03_tasks.ipynb #1d4b92af
 def _entities(tags:list, scores:list, spans:list, text:str)->list:
     "Group the tags of consecutive pieces of `text` (words or sub-tokens) into entity dicts with character spans"
@@ -256,15 +305,11 @@ def _entities(tags:list, scores:list, spans:list, text:str)->list:
     return [dict(text=text[e['start']:e['end']], label=e['label'], start=e['start'], end=e['end'],
                  score=float(np.mean(e['scores']))) for e in res]
 
-class SubTokenLoss(CrossEntropyLossFlat):
-    "Cross-entropy per token: -100 is ignored, and a target `-200 - t` (a word's later sub-token, with `label_all_tokens`) counts as tag `t`"
-    def __call__(self, inp, targ, **kwargs): return super().__call__(inp, torch.where(targ <= -200, -200 - targ, targ), **kwargs)
-
 class TokenClassification(Task):
     "A tag per word (named entities, parts of speech...), words given as lists; predictions are entity spans of raw text"
-    name,problem_type,pipeline_task = 'token_classification',None,'token-classification'
-    auto_model = AutoModelForTokenClassification
-    label_pad = -100
+    name,problem_type,pipeline_task,priority = 'token_classification',None,'token-classification',40
+    auto_model = 'AutoModelForTokenClassification'
+    per_token,label_pad = True,-100
     # Rare entity types in a sea of `O` need more epochs and a higher learning rate than sentence labels (see the WNUT-16 tutorial)
     recipe = dict(freeze_epochs=1, freeze_lr=1e-3, epochs=8, lr=3e-4, lr_mult=10)
     def __init__(self,
@@ -319,22 +364,47 @@ class TokenClassification(Task):
             else: res.append(-100)
             prev = w
         return res
-    def loss_func(self, vocab): return SubTokenLoss(ignore_index=-100)
-    def metrics(self, vocab): return tag_metrics(vocab)
+    def loss_func(self, vocab):
+        from finetune_nb.tag_metrics import SubTokenLoss
+        return SubTokenLoss(ignore_index=-100)
+    def metrics(self, vocab):
+        from finetune_nb.tag_metrics import tag_metrics
+        return tag_metrics(vocab)
+    def items(self, inputs, n_texts=1):
+        "Raw texts to tag (not word lists): their entities come back as character spans"
+        return super().items(inputs, 1)
+    def encode_items(self, items, tokenizer, max_length, stride=None):
+        "Tokens of raw texts; a text longer than `max_length` is cut into windows overlapping by `stride` tokens (`max_length // 4` when None), joined back by `join`"
+        return tokenizer(list(items), truncation=True, max_length=max_length, stride=max_length // 4 if stride is None else stride,
+                         return_overflowing_tokens=True)
+    def join(self, windows, encodings):
+        "One text's per-token outputs and encoding from its windows: each token from the window where it is furthest from an edge"
+        best = {}
+        for j,l in windows:
+            e = encodings[j]
+            ks,seen = [k for k,w in enumerate(e.word_ids) if w is not None],{}
+            for k in ks:
+                seen[e.offsets[k]] = n = seen.get(e.offsets[k], -1) + 1  # the tokens of one character share its offsets
+                key,edge = e.offsets[k] + (n,),min(k - ks[0], ks[-1] - k)
+                if key not in best or edge > best[key][0]: best[key] = (edge, l[k], e.word_ids[k])
+        keys = sorted(best)
+        outs = np.stack([_np(best[k][1]) for k in keys]) if keys else _np(windows[0][1])[:0]
+        return outs,SimpleNamespace(word_ids=[best[k][2] for k in keys], offsets=[k[:2] for k in keys])
+    def record(self, pred): return dict(entities=pred)
     @property
     def aggregation_strategy(self)->str:
         "How predictions group sub-tokens, named as `transformers.pipeline` names it: the way the model was trained"
         # sub-tokens after a word's first are only trained with `label_all_tokens`; otherwise the first speaks for the word
         return 'simple' if self.label_all_tokens else 'first'
-    def decode(self, logits, vocab, thresh=None, encodings=None, texts=None):
+    def decode(self, outputs, vocab, thresh=None, encodings=None, texts=None):
         res = []
-        for p,enc,text in zip(logits.float().softmax(-1), encodings, texts):
+        for p,enc,text in zip(_softmax(_np(outputs)), encodings, texts):
             pieces = {}  # the sub-tokens tagged as one: each word ('first'), or each sub-token on its own ('simple')
             for k,w in enumerate(enc.word_ids):
                 if w is not None: pieces.setdefault(k if self.aggregation_strategy == 'simple' else w, []).append(k)
-            best = p[[ks[0] for ks in pieces.values()]].max(-1)
+            firsts = p[[ks[0] for ks in pieces.values()]].reshape(-1, len(vocab))
             spans = [(enc.offsets[ks[0]][0], enc.offsets[ks[-1]][1]) for ks in pieces.values()]
-            res.append(_entities([vocab[i] for i in best.indices.tolist()], best.values.tolist(), spans, text))
+            res.append(_entities([vocab[i] for i in firsts.argmax(-1).tolist()], firsts.max(-1).tolist(), spans, text))
         return res
     def targets(self, y, vocab): return [[vocab[i] for i in r if i >= 0] for r in y.tolist()]
     def show(self, x, y, tokenizer, vocab, logits=None, thresh=None):
@@ -359,8 +429,8 @@ def detect_task(
     text_cols:list, # Columns with the inputs
     label_cols:list, # Columns with the targets
 )->Task:
-    "The registered task whose data looks like `ds[label_cols]`"
-    for t in TASKS.values():
+    "The registered task whose data looks like `ds[label_cols]`, trying tasks of higher `priority` first"
+    for t in sorted(TASKS.values(), key=lambda t: -t.priority):
         if t.matches(ds, text_cols, label_cols): return t
     raise ValueError(f"Cannot tell the task from columns {label_cols}; pass task= one of {list(TASKS)}.")
 
@@ -371,5 +441,12 @@ def get_task(
     "A `Task` from its name, or detected from the data"
     if isinstance(task, Task): return task
     if task is None: return detect_task(ds, text_cols, label_cols)
-    if task not in TASKS: raise ValueError(f"Unknown task {task!r}: pass one of {list(TASKS)}, or register a new `Task`.")
+    if task not in TASKS: raise ValueError(f"Unknown task {task!r}: pass one of {list(TASKS)}, or register a new `Task` "
+                                           "(import the module that defines it first; `finetune-nb` takes --tasks-module).")
     return TASKS[task]
+
+def task_of_config(config)->Task:
+    "The task of a checkpoint saved without finetune_nb metadata, from its head class (`architectures`) and `problem_type`"
+    arch = (config.architectures or [''])[0]
+    heads = [t for t in TASKS.values() if arch.endswith(t.auto_model.replace('AutoModel', ''))]
+    return next((t for t in heads if t.problem_type == config.problem_type), heads[0] if heads else TASKS['classification'])

@@ -110,16 +110,20 @@ class PredictionBox(W.VBox):
     "Type a text, see the model's prediction: probabilities as bars, labels above threshold, a value, or highlighted entities"
     def __init__(self,
         source, # A Learner or a `Predictor`
-        text:str='', # A first text to predict
+        text:str|tuple='', # A first text to predict (a pair of texts for pair models)
         placeholder:str='Type a text and press Enter',
     ):
         self.predictor,self.prediction = as_predictor(source),None
-        self.text = W.Text(value=text, placeholder=placeholder, continuous_update=False, layout=W.Layout(width='60%'))
+        first,second = (text if isinstance(text, tuple) else (text, ''))[:2] if self.predictor.n_texts > 1 else (text, None)
+        self.text = W.Text(value=first, placeholder=placeholder, continuous_update=False, layout=W.Layout(width='60%'))
+        # a pair model takes a second text, in a second box
+        self.text_pair = None if second is None else W.Text(value=second, placeholder='and the second text', continuous_update=False, layout=W.Layout(width='60%'))
         self.button = W.Button(description='Predict', button_style='primary', icon='play')
         self.result = W.HTML()
         self.button.on_click(lambda _: self.update())
-        self.text.observe(lambda _: self.update(), 'value')
-        super().__init__([W.HBox([self.text, self.button]), self.result])
+        for t in (self.text, self.text_pair):
+            if t is not None: t.observe(lambda _: self.update(), 'value')
+        super().__init__([W.HBox([self.text, self.button])] + ([self.text_pair] if self.text_pair else []) + [self.result])
         self.add_class('fnb-prediction-box')
         self.update()
 
@@ -127,10 +131,11 @@ class PredictionBox(W.VBox):
 
     def update(self):
         "Predict the text in the box and show the result"
-        text = self.text.value.strip()
-        if not text: self.prediction,self.result.value = None,'<i>Type a text to see its prediction.</i>'; return
+        texts = tuple(t.value.strip() for t in (self.text, self.text_pair) if t is not None)
+        if not all(texts): self.prediction,self.result.value = None,f'<i>Type {"both texts" if len(texts) > 1 else "a text"} to see the prediction.</i>'; return
+        text = texts if len(texts) > 1 else texts[0]
         self.prediction = self.predictor.predict(text)
-        self.result.value = self.predictor.task.html_prediction(text, self.prediction)
+        self.result.value = self.predictor.task.html_prediction(text if isinstance(text, str) else ' / '.join(text), self.prediction)
 
 # %% ../nbs/13_widgets.ipynb #528eb62d
 @patch
@@ -149,6 +154,7 @@ def token_attributions(
     input_ids:list, # Token ids of one text
     target:int, # Output to explain (a class index; 0 for a single regression value)
     n_steps:int=32, # Integration steps
+    task:Task|None=None, # The task, which takes the explained output from the model's return value (the protocol's default when None)
 )->list:
     "(token, attribution) pairs of integrated gradients on the input embeddings, scaled so the largest magnitude is 1"
     from captum.attr import LayerIntegratedGradients
@@ -157,7 +163,8 @@ def token_attributions(
     ids = torch.tensor([list(input_ids)], device=device)
     special = torch.tensor([[t in tokenizer.all_special_ids for t in input_ids]], device=device)
     baseline = torch.where(special, ids, torch.full_like(ids, tokenizer.pad_token_id))
-    def forward(ids): return model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits.float()
+    task = task or Task()
+    def forward(ids): return task.output(model(input_ids=ids, attention_mask=torch.ones_like(ids))).float()
     lig = LayerIntegratedGradients(forward, model.get_input_embeddings())
     attr = lig.attribute(ids, baselines=baseline, target=target, n_steps=n_steps, internal_batch_size=n_steps).sum(-1)[0]
     attr = attr / attr.abs().max().clamp(min=1e-12)
@@ -191,7 +198,7 @@ def html_item(self:Task,
     target = self.attribution_target(interp.probs[i])
     if attributions and interp.model is not None and target is not None:
         tok = interp.tokenizer
-        pairs = token_attributions(interp.model, tok, interp.input_ids[i], target, n_steps=n_steps)
+        pairs = token_attributions(interp.model, tok, interp.input_ids[i], target, n_steps=n_steps, task=self)
         text = attribution_html(pairs, set(tok.all_special_tokens)) + '<div style="font-size:80%;color:#666">green: pushes towards the prediction; red: away from it</div>'
     else: text = f'<div>{html.escape(row.text)}</div>'
     return (f'{text}<div style="margin-top:6px">target: <b class="fnb-target">{html.escape(str(row.target))}</b></div>'
@@ -265,7 +272,7 @@ class ThresholdTuner(W.VBox):
         **kwargs, # Passed to `HFInterpretation.from_predictor` (`text_col`, `label_col`)
     ):
         self.interp = as_interpretation(source, df, **kwargs)
-        if not isinstance(self.interp.task, MultiLabel):
+        if not self.interp.task.thresholded:
             raise TypeError(f"Thresholds tune multi-label tasks; this is a {self.interp.task.name} task. Use `ErrorBrowser` or `ConfusionDrilldown`.")
         vocab,self._hold = self.interp.vocab,False
         thresh = torch.as_tensor(self.interp.thresh, dtype=torch.float).expand(len(vocab)).tolist()
