@@ -33,6 +33,44 @@ def _warn_missing_body(model, missing, ckpt):
     if body: warnings.warn(f"{len(body)} weights of the model body were not in '{ckpt}' and start random ({', '.join(body[:3])}"
                            f"{'...' if len(body) > 3 else ''}). Fine-tuning trains them; if the checkpoint should hold them, it is the wrong one.")
 
+def _head_modules(model:PreTrainedModel)->list:
+    "The modules of the task head: everything outside the base model"
+    body = set(model.base_model.modules())
+    return [m for m in model.modules() if m is not model and m not in body]
+
+def _new_head(model:PreTrainedModel):
+    "Initialise the task head afresh, as `from_pretrained` does for a head the checkpoint lacks"
+    for m in _head_modules(model):
+        # transformers marks loaded weights as initialised and its init functions then skip them
+        for t in (m, *m.parameters(recurse=False), *m.buffers(recurse=False)): t._is_hf_initialized = False
+        model._init_weights(m)
+
+def _reorder_head(model:PreTrainedModel, old:list, new:list)->bool:
+    "Permute the output rows of a head trained for labels `old` to serve the same labels in the order `new`"
+    out = [m for m in _head_modules(model) if isinstance(m, nn.Linear) and m.out_features == len(new)]
+    if not out: return False
+    idx,o = torch.tensor([old.index(v) for v in new]),out[-1] # transformers heads register their output layer last
+    with torch.no_grad():
+        o.weight.copy_(o.weight[idx])
+        if o.bias is not None: o.bias.copy_(o.bias[idx])
+    return True
+
+def _ckpt_labels(ckpt)->list|None:
+    "Label names in `ckpt`'s config, in output order; None when there is no readable config"
+    if isinstance(ckpt, PretrainedConfig): return None
+    try: cfg = transformers.AutoConfig.from_pretrained(ckpt)
+    except (OSError, ValueError): return None # `from_pretrained` then says what is wrong
+    return [str(cfg.id2label[i]) for i in range(cfg.num_labels)]
+
+def _match_head(model, info, old, new, ckpt):
+    "Keep a trained head for the same labels (reordered if need be); start a new one, with a warning, for other labels"
+    head = {n for n,p in model.named_parameters() if not n.startswith(model.base_model_prefix + '.')}
+    fresh = set(info['missing_keys']) | {k[0] if isinstance(k, tuple) else k for k in info['mismatched_keys']}
+    if old is None or old == new or not (head - set(info['missing_keys'])): return # no trained head came from the checkpoint
+    if sorted(old) == sorted(new) and not (head & fresh) and _reorder_head(model, old, new): return
+    _new_head(model)
+    warnings.warn(f"'{ckpt}' was fine-tuned for labels {old}; a new head is trained for {new}. Its body is kept.")
+
 def load_model(
     checkpoint, # Asset name, local folder, hub name or `PretrainedConfig`
     task:Task, # The task, which picks the `AutoModelFor...` class and its head
@@ -43,6 +81,10 @@ def load_model(
     "A transformers model with `task`'s head for `vocab`, from pretrained weights (or a config)"
     ckpt = resolve_checkpoint(checkpoint)
     kw = {**task.model_kwargs(vocab), **kwargs}
+    new = [kw['id2label'][i] for i in range(len(kw['id2label']))] if 'id2label' in kw else None
+    old = _ckpt_labels(ckpt) if new is not None else None
+    # a head for another number of labels cannot load: let transformers leave it out, and `_match_head` starts it anew
+    if old is not None and len(old) != len(new): kw.setdefault('ignore_mismatched_sizes', True)
     try:
         if isinstance(ckpt, PretrainedConfig):
             for k,v in kw.items(): setattr(ckpt, k, v)
@@ -50,6 +92,7 @@ def load_model(
         else:
             with quiet_progress(), _no_load_report(): model,info = task.model_class.from_pretrained(ckpt, output_loading_info=True, **kw)
             _warn_missing_body(model, info['missing_keys'], ckpt)
+            _match_head(model, info, old, new, ckpt)
     except ValueError as e:
         if 'Unrecognized configuration class' not in str(e): raise
         mt = getattr(ckpt, 'model_type', None) or str(ckpt)
@@ -77,30 +120,36 @@ class HFModel(nn.Module):
 
 # %% ../nbs/05_model.ipynb #5a50550a
 def _block_stack(model:nn.Module):
-    "Name and length of the longest `nn.ModuleList` of same-type modules"
+    "Name and modules of the longest `nn.ModuleList` of same-type blocks that hold parameters (the outermost on a tie)"
     best = None
     for name,m in model.named_modules():
-        if isinstance(m, nn.ModuleList) and len(m) > 1 and len({type(b) for b in m}) == 1:
-            if best is None or len(m) > best[1]: best = (name, len(m))
+        if isinstance(m, nn.ModuleList) and len(m) and len({type(b) for b in m}) == 1 and any(True for _ in m.parameters()):
+            if best is None or len(m) > len(best[1]): best = (name, m)
     return best
 
+_HEAD_NAMES = ('classifier', 'score', 'lm_head', 'qa_outputs', 'pooler')
+
+def _ids(mods): return {id(p) for m in mods for p in m.parameters()}
+
 def hf_splitter(
-    model:nn.Module, # An `HFModel` or a transformers model
+    model:nn.Module, # An `HFModel`, a transformers model, or a module holding one
     blocks_per_group:int=1, # Transformer blocks per parameter group
 )->list:
-    "Parameter groups: embeddings, then transformer blocks, then head"
-    params = [(n,p) for n,p in model.named_parameters()]
-    stack = _block_stack(model)
-    if stack is None:
-        head = [p for n,p in params if any(h in n for h in ('classifier', 'score', 'lm_head', 'qa_outputs'))]
-        ids = {id(p) for p in head}
-        return [g for g in ([p for n,p in params if id(p) not in ids], head) if g]
-    prefix,n_blocks = stack
-    groups = [[] for _ in range(n_blocks // blocks_per_group + 2 + (n_blocks % blocks_per_group > 0))]
-    seen_block = False
-    for n,p in params:
-        if n.startswith(prefix + '.'):
-            seen_block = True
-            groups[1 + int(n[len(prefix)+1:].split('.')[0]) // blocks_per_group].append(p)
-        else: groups[-1 if seen_block else 0].append(p)
+    "Parameter groups by role: input embeddings, then transformer blocks, then the head"
+    hf = next((m for m in model.modules() if isinstance(m, PreTrainedModel)), None)
+    base = model if hf is None else hf.base_model
+    stack = _block_stack(base)
+    name,blocks = stack if stack else ('', [])
+    n = -(-len(blocks) // blocks_per_group) or 1 # block groups; a model without a block stack gets one body group
+    block = {id(p): 1 + i // blocks_per_group for i,b in enumerate(blocks) for p in b.parameters()}
+    outside = lambda k: not (stack and k.startswith(name + '.'))
+    # input, position and type embeddings, their norm, and projections to the hidden size (ELECTRA, ALBERT)
+    emb = _ids([m for k,m in base.named_modules() if outside(k) and (isinstance(m, nn.Embedding) or 'embed' in k.split('.')[-1].lower())])
+    if hf is not None: emb |= _ids([hf.get_input_embeddings()])
+    head = _ids([m for k,m in base.named_modules() if k.split('.')[-1] in (('pooler',) if hf is not None else _HEAD_NAMES)])
+    in_base = _ids([base])
+    groups = [[] for _ in range(n + 2)]
+    for p in model.parameters(): # each Parameter once, even when tied
+        i = id(p)
+        groups[0 if i in emb else block[i] if i in block else n+1 if i in head or i not in in_base else n].append(p)
     return [g for g in groups if g]
