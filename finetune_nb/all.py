@@ -8,16 +8,20 @@ Docs: https://finetune-nb.github.io/finetune_nb/all.html.md"""
 __all__ = []
 
 # %% ../nbs/15_all.ipynb #a4672a16
+from .files import *
 from .external import *
 from .core import *
 from .tasks import *
 from .data import *
 from .model import *
 from .inference import *
-from .learner import *
+from .signals import *
+from .nonfinite import *
+from .oom import *
 from .checkpoint import *
+from .learner import *
 from .interpret import *
 from .widgets import *
-from . import external, core, tasks, data, model, inference, learner, checkpoint, interpret, widgets
+from . import files, external, core, tasks, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets
 # nbdev writes an empty `__all__` for a module that defines nothing; re-export every module's public names instead
-__all__ = [n for m in (external, core, tasks, data, model, inference, learner, checkpoint, interpret, widgets) for n in m.__all__]
+__all__ = [n for m in (files, external, core, tasks, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets) for n in m.__all__]

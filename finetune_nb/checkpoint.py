@@ -1,4 +1,4 @@
-"""Runs that lose nothing: atomic checkpoints that resume exactly, clean stops on Ctrl-C and SIGTERM, skipped NaN steps, and out-of-memory back-off
+"""Checkpoints that are complete or absent, resume a run exactly, keep the last few and the best, and save before a stop on Ctrl-C or SIGTERM
 
 Docs: https://finetune-nb.github.io/finetune_nb/checkpoint.html.md"""
 
@@ -6,43 +6,30 @@ Docs: https://finetune-nb.github.io/finetune_nb/checkpoint.html.md"""
 
 # %% ../nbs/10_checkpoint.ipynb #8610bdad
 from __future__ import annotations
-import errno, hashlib, json, os, random, re, shutil, signal, sys, threading, time, uuid, warnings
-from contextlib import contextmanager, nullcontext
+import errno, json, os, random, re, shutil, time, warnings
 from functools import wraps
 import inspect
 from itertools import islice
 from pathlib import Path
 import numpy as np, torch
-from fastcore.basics import store_attr, patch, ifnone
+from fastcore.basics import store_attr, patch
 from fastcore.foundation import L
-from fastai.learner import Learner
-from fastai.torch_core import find_bs
-from fastai.callback.fp16 import AMPMode
-from fastai.callback.core import Callback, CancelFitException, CancelBatchException, CancelStepException, CancelEpochException
+from fastai.callback.core import CancelEpochException
+from fastai.callback.tracker import TrackerCallback
 from safetensors.torch import save_file, load_file
 import finetune_nb
 from .core import CheckpointError
+from .files import atomic_save, sha256
+from .signals import StopOnSignal
 
 # %% auto #0
-__all__ = ['MANIFEST', 'write_checkpoint', 'verify_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'rng_state',
-           'set_rng_state', 'preserved_rng', 'CheckpointCallback', 'with_resume', 'NonFiniteLossError',
-           'NonFiniteGuard', 'split_batch', 'OOMBackoff']
+__all__ = ['MANIFEST', 'write_checkpoint', 'verify_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'checkpoint_info',
+           'rng_state', 'set_rng_state', 'CheckpointCallback', 'with_resume']
 
 # %% ../nbs/10_checkpoint.ipynb #f8fcc46f
 MANIFEST = 'manifest.json'
 _FILES = ('model.safetensors', 'training_state.safetensors', 'state.json')
 _NAME = re.compile(r'^checkpoint-(\d+)')
-
-def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
-    try: os.fsync(fd)
-    finally: os.close(fd)
-
-def _sha256(path, chunk=1<<20):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
 
 def write_checkpoint(
     path:str|Path, # Checkpoint folder to create; it must not exist yet
@@ -50,26 +37,14 @@ def write_checkpoint(
     tensors:dict, # Other tensors by name
     state:dict, # Everything else, JSON-serialisable
 )->Path:
-    "Write a checkpoint folder atomically: files into a temporary folder, fsync, a manifest last, then one rename"
-    path = Path(path)
-    if path.exists(): raise FileExistsError(f"Checkpoint '{path}' already exists: pick a new name, or delete it first.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f'.{path.name}.tmp-{uuid.uuid4().hex[:8]}'
-    try:
-        tmp.mkdir()
+    "Write a checkpoint folder atomically and durably: its files, then a manifest of their sizes and sha256, then one rename"
+    def write(tmp):
         save_file(model_state, tmp/_FILES[0])
         save_file(tensors, tmp/_FILES[1])
         (tmp/_FILES[2]).write_text(json.dumps(state))
-        for f in _FILES: _fsync(tmp/f)
-        files = {f: dict(bytes=(tmp/f).stat().st_size, sha256=_sha256(tmp/f)) for f in _FILES}
+        files = {f: dict(bytes=(tmp/f).stat().st_size, sha256=sha256(tmp/f)) for f in _FILES}
         (tmp/MANIFEST).write_text(json.dumps(dict(format=1, files=files, finetune_nb_version=finetune_nb.__version__), indent=1))
-        _fsync(tmp/MANIFEST); _fsync(tmp)
-        os.replace(tmp, path)
-        _fsync(path.parent)
-    except OSError as e:
-        raise OSError(e.errno, f"Could not write checkpoint '{path}' ({e.strerror or e}): free disk space, or pass a folder you can write to.") from e
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return atomic_save(path, write, exist='error', durable=True)
 
 # %% ../nbs/10_checkpoint.ipynb #feb7199e
 def verify_checkpoint(
@@ -85,7 +60,7 @@ def verify_checkpoint(
     for f,info in files.items():
         p = path/f
         if not p.exists(): raise CheckpointError(f"Checkpoint '{path}' is missing {f}.")
-        if p.stat().st_size != info['bytes'] or _sha256(p) != info['sha256']:
+        if p.stat().st_size != info['bytes'] or sha256(p) != info['sha256']:
             raise CheckpointError(f"Checkpoint '{path}' is corrupt: {f} does not match the sha256 in its manifest.")
     return path
 
@@ -111,6 +86,19 @@ def latest_checkpoint(
 )->Path|None:
     "The newest complete checkpoint in `folder`, or None"
     return (list_checkpoints(folder) or [None])[-1]
+
+# %% ../nbs/10_checkpoint.ipynb #bbc67574
+def checkpoint_info(
+    path:str|Path, # A checkpoint folder
+)->dict:
+    "What checkpoint `path` holds: where in the fit it was written, the fit that wrote it, its metrics and the best so far"
+    path = Path(path)
+    try: state = json.loads((path/'state.json').read_text())
+    except FileNotFoundError: raise CheckpointError(f"Checkpoint '{path}' has no state.json: pass a folder written by `CheckpointCallback`.") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"Checkpoint '{path}' has an unreadable state.json ({e}): it is corrupt; pass another checkpoint.") from None
+    return dict(**state['position'], **state['fit'], metrics=state['metrics'], best=state.get('best'),
+                finetune_nb_version=state['finetune_nb_version'], time=state['time'])
 
 # %% ../nbs/10_checkpoint.ipynb #455dd55d
 def _to_json(o, key:str, tensors:dict):
@@ -151,33 +139,6 @@ def set_rng_state(state:dict, tensors:dict):
     cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith('rng.cuda.')), key=lambda k: int(k.split('.')[-1]))]
     if cuda and torch.cuda.is_available(): torch.cuda.set_rng_state_all(cuda)
 
-@contextmanager
-def preserved_rng():
-    "Leave every random generator as it was when the block started"
-    t = {}
-    s = rng_state(t)
-    try: yield
-    finally: set_rng_state(s, t)
-
-# %% ../nbs/10_checkpoint.ipynb #b6cc3c13
-class _StopsAfterFit(Callback):
-    "A callback that may have to raise an error once the fit has wound down"
-    def _stop(self, exc:BaseException):
-        "Ask for `exc` to be raised once every callback's `after_fit` has run, and end the fit"
-        if getattr(self.learn, '_pending_stop', None) is None: self.learn._pending_stop = exc
-        raise CancelFitException()
-
-    def _raise_pending(self):
-        "Raise the pending error if no callback of this kind is still to run `after_fit`"
-        ours = [c for c in self.learn.cbs.sorted('order') if isinstance(c, _StopsAfterFit)]
-        exc = getattr(self.learn, '_pending_stop', None)
-        if exc is None or ours[-1] is not self: return
-        self.learn._pending_stop = None
-        self.learn._end_cleanup()  # what fastai does after `after_fit`, which the error would skip
-        raise exc
-
-    def after_fit(self): self._raise_pending()
-
 # %% ../nbs/10_checkpoint.ipynb #66cae587
 class _SkipBatches:
     "A loader that skips its first `n` batches, then calls `then()` before yielding the next one"
@@ -197,27 +158,31 @@ def _fit_signature(learn)->dict:
     return dict(n_epoch=learn.n_epoch, n_iter=len(learn.dls.train), n_groups=len(learn.opt.param_groups),
                 frozen_idx=getattr(learn.opt, 'frozen_idx', 0))
 
-class CheckpointCallback(_StopsAfterFit):
-    "Save atomic checkpoints during a fit, keep the last few and the best, resume exactly, and stop cleanly on Ctrl-C or SIGTERM"
+class CheckpointCallback(TrackerCallback, StopOnSignal):
+    "Save atomic checkpoints during a fit, keep the last few and the best, resume exactly, and save before a stop on Ctrl-C or SIGTERM"
     order = 90  # after the recorder, schedulers, mixed precision and trackers
     def __init__(self,
         folder:str|Path='checkpoints', # Folder to write checkpoints into
         every_steps:int|None=None, # Also save every this many training batches
         every_epoch:bool=True, # Save at the end of each epoch, after validation
         keep_last:int=2, # Checkpoints to keep, besides the best
-        monitor:str|None='valid_loss', # Recorder value that picks the best checkpoint; None keeps no best
+        monitor:str|None='valid_loss', # Recorder value that picks the best checkpoint, as in fastai's `TrackerCallback`; None keeps no best
         comp=None, # `np.less` or `np.greater`; from `monitor` when None (less for losses and errors)
+        min_delta:float=0., # Smallest change of `monitor` that counts as better
         resume:str|Path|bool|None=None, # Checkpoint to continue from at the next fit: a folder, 'latest' (or True) for the newest here
         handle_signals:bool=True, # Turn SIGINT (Ctrl-C) and SIGTERM into a clean stop with a final checkpoint
     ):
         if every_steps is not None and (not isinstance(every_steps, int) or every_steps < 1):
             raise ValueError(f"every_steps={every_steps!r}: pass a positive number of batches, or None.")
         if not isinstance(keep_last, int) or keep_last < 1: raise ValueError(f"keep_last={keep_last!r}: keep at least 1 checkpoint.")
-        if comp is None and monitor is not None: comp = np.less if 'loss' in monitor or 'error' in monitor else np.greater
-        self.folder = Path(folder).expanduser()
+        # the best value so far is kept across fits, and restored on resume: `reset_on_fit=False`
+        TrackerCallback.__init__(self, monitor or 'valid_loss', comp, min_delta, reset_on_fit=False)
+        StopOnSignal.__init__(self, handle_signals)
+        self.monitor = monitor
+        self.folder = Path(folder).expanduser().absolute()
         if self.folder.exists() and not self.folder.is_dir(): raise FileExistsError(f"'{self.folder}' is a file: pass a folder for the checkpoints.")
-        store_attr('every_steps,every_epoch,keep_last,monitor,comp,resume,handle_signals')
-        self.saved,self.interrupted = [],None
+        store_attr('every_steps,every_epoch,keep_last,resume')
+        self.saved,self.best_path = [],None
 
 # %% ../nbs/10_checkpoint.ipynb #18184684
 @patch
@@ -262,6 +227,8 @@ def _load(self:CheckpointCallback, path:Path):
     rec,r = learn.recorder,state['recorder']
     rec.lrs,rec.losses,rec.iters,rec.values = r['lrs'],[torch.tensor(v) for v in r['losses']],r['iters'],[L(v) for v in r['values']]
     rec.smooth_loss.count,rec.smooth_loss.val = r['smooth_count'],tensors['recorder.smooth_val'].reshape(())
+    if self.monitor is not None and state.get('best') and state['best']['name'] is not None:
+        self.best,self.best_path = state['best']['value'],path.parent/state['best']['name']
     return state,tensors
 
 # %% ../nbs/10_checkpoint.ipynb #3cf9a87d
@@ -271,36 +238,30 @@ def save(self:CheckpointCallback, epoch_done:bool=False)->Path:
     model_state,tensors,state = self._state(epoch_done)
     prev = [_seq(p) for p in self.folder.glob('checkpoint-*') if _NAME.match(p.name)] if self.folder.is_dir() else []
     pos = state['position']
-    path = write_checkpoint(self.folder/f"checkpoint-{max(prev, default=0)+1:04d}-epoch{pos['epoch']}-step{pos['train_iter']}",
-                            model_state, tensors, state)
+    path = self.folder/f"checkpoint-{max(prev, default=0)+1:04d}-epoch{pos['epoch']}-step{pos['train_iter']}"
+    # `TrackerCallback`'s test: at an epoch's end, a `monitor` better than the best by more than `min_delta` makes a new best
+    v = state['metrics'].get(self.monitor) if epoch_done and self.monitor is not None else None
+    if self.best is None: self.best = float('inf') if self.comp == np.less else -float('inf')
+    new_best = v is not None and bool(np.isfinite(v)) and bool(self.comp(v - self.min_delta, self.best))
+    best,best_path = (v,path) if new_best else (self.best,self.best_path)
+    state['best'] = None if self.monitor is None else dict(monitor=self.monitor, value=float(best), name=best_path.name if best_path else None)
+    write_checkpoint(path, model_state, tensors, state)
     self.saved.append(path)
+    if new_best: self.best,self.best_path = v,path
     self._saved_at,self._due = (pos['epoch'], pos['batch'], epoch_done),False
     self._prune()
     return path
 
-def _metrics(p:Path)->dict:
-    try: return json.loads((p/'state.json').read_text())['metrics']
-    except (OSError, ValueError, KeyError): return {}
-
 @patch
 def _prune(self:CheckpointCallback):
-    "Delete checkpoints beyond the last `keep_last`, except the best by `monitor`, and leftovers of interrupted writes"
+    "Delete checkpoints beyond the last `keep_last`, except the best by `monitor`"
     # complete ones (with a manifest); hashing every file again after each save would cost seconds on large models
+    # (leftovers of interrupted writes are swept by `atomic_save` itself)
     ckpts = sorted((p for p in self.folder.iterdir() if _NAME.match(p.name) and (p/MANIFEST).exists()), key=_seq)
-    keep = set(ckpts[-self.keep_last:])
-    if self.monitor is not None:
-        scored = [(_metrics(p).get(self.monitor), p) for p in ckpts]
-        scored = [(v,p) for v,p in scored if v is not None and np.isfinite(v)]
-        if scored:
-            best = scored[0]
-            for v,p in scored[1:]:
-                if self.comp(v, best[0]): best = (v,p)
-            keep.add(best[1]); self.best = best[1]
+    keep = {p.name for p in ckpts[-self.keep_last:]}
+    if self.best_path is not None and self.best_path.parent == self.folder: keep.add(self.best_path.name)
     for p in ckpts:
-        if p not in keep: shutil.rmtree(p, ignore_errors=True)
-    # temporary folders of a process killed while writing (finished ones are renamed at once)
-    for p in self.folder.glob('.checkpoint-*.tmp-*'):
-        if p.is_dir() and time.time() - p.stat().st_mtime > 60: shutil.rmtree(p, ignore_errors=True)
+        if p.name not in keep: shutil.rmtree(p, ignore_errors=True)
 
 # %% ../nbs/10_checkpoint.ipynb #8e2fd108
 @patch
@@ -308,8 +269,10 @@ def before_fit(self:CheckpointCallback):
     # not in lr_find, get_preds or validate, which also call before_fit
     self.run = not hasattr(self.learn, 'lr_finder') and not hasattr(self.learn, 'gather_preds') and not self.learn.lock.locked()
     if not self.run: return
-    if self.monitor is not None and self.monitor not in self.recorder.metric_names[1:]:
-        raise ValueError(f"monitor={self.monitor!r} is not recorded; pick one of {list(self.recorder.metric_names[1:-1])}, or monitor=None.")
+    if self.monitor is not None:
+        if self.monitor not in self.recorder.metric_names[1:]:
+            raise ValueError(f"monitor={self.monitor!r} is not recorded; pick one of {list(self.recorder.metric_names[1:-1])}, or monitor=None.")
+        TrackerCallback.before_fit(self)  # the best value so far (infinite on a first fit) and where `monitor` is recorded
     self._due,self._saved_at,self._boundary,self._skip,self._resumed = False,None,None,0,None
     try: self.folder.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise OSError(e.errno, f"Cannot create the checkpoint folder '{self.folder}' ({e.strerror}): pass a folder you can write to.") from e
@@ -413,56 +376,13 @@ def after_fit(self:CheckpointCallback):
     self._raise_pending()
 
 # %% ../nbs/10_checkpoint.ipynb #22dd2b6b
-_SIGNALS = ('SIGINT', 'SIGTERM')
-
 @patch
-def _install_signals(self:CheckpointCallback):
-    self._prev_handlers = {}
-    if not self.handle_signals or threading.current_thread() is not threading.main_thread(): return
-    for name in _SIGNALS:
-        sig = getattr(signal, name)
-        prev = signal.getsignal(sig)
-        if prev in (signal.SIG_IGN, None): continue  # ignored (or set outside Python): leave it so
-        self._prev_handlers[sig] = prev
-        signal.signal(sig, self._on_signal)
-
-@patch
-def _restore_signals(self:CheckpointCallback):
-    for sig,prev in getattr(self, '_prev_handlers', {}).items(): signal.signal(sig, prev)
-    self._prev_handlers = {}
-
-def _in_fit(frame)->bool:
-    "Whether `frame` is inside a fastai training loop"
-    while frame is not None:
-        if frame.f_code is Learner._do_fit.__code__: return True
-        frame = frame.f_back
-    return False
-
-@patch
-def _on_signal(self:CheckpointCallback, signum, frame):
-    if not _in_fit(frame) or self.interrupted == signum == signal.SIGINT:
-        # outside training (a fit that ended in an error), or Ctrl-C pressed twice: what the signal did before
-        prev = self._prev_handlers.get(signum)
-        self._restore_signals()
-        if callable(prev): return prev(signum, frame)
-        raise SystemExit(128 + signum)
-    self.request_stop(signum)
+def _stop_note(self:CheckpointCallback)->str: return f", with a checkpoint in '{self.folder}'"
 
 @patch
 def _interrupt(self:CheckpointCallback):
-    signum,self.interrupted = self.interrupted,None
     path = self.saved[-1] if self.saved else None
-    print(f"Stopped by {signal.Signals(signum).name}; checkpoint {path}. Continue with the same fit call and resume='{path}'.", file=sys.stderr)
-    self._stop(KeyboardInterrupt() if signum == signal.SIGINT else SystemExit(128 + signum))
-
-# %% ../nbs/10_checkpoint.ipynb #d87b1cde
-@patch
-def request_stop(self:CheckpointCallback,
-    signum:int=signal.SIGINT, # The signal to act as: SIGINT ends in `KeyboardInterrupt`, SIGTERM in `SystemExit(143)`
-):
-    "Stop the fit at the next safe point with a checkpoint, then raise as `signum` asks: what Ctrl-C and SIGTERM do"
-    self.interrupted = signum
-    print(f"\n{signal.Signals(signum).name} received: stopping after this batch, with a checkpoint in '{self.folder}'", file=sys.stderr)
+    StopOnSignal._interrupt(self, f"; checkpoint {path}. Continue with the same fit call and resume='{path}'")
 
 # %% ../nbs/10_checkpoint.ipynb #7ab2339d
 def with_resume(fit_method):
@@ -483,172 +403,3 @@ def with_resume(fit_method):
     extra = inspect.Parameter('resume', inspect.Parameter.KEYWORD_ONLY, default=None, annotation='str|Path|bool|None')
     _fit.__signature__ = sig.replace(parameters=params + [extra] + [p for p in sig.parameters.values() if p.kind == p.VAR_KEYWORD])
     return _fit
-
-# %% ../nbs/10_checkpoint.ipynb #ca2f54bb
-class NonFiniteLossError(RuntimeError):
-    "Training stopped because too many steps had a NaN or infinite loss or gradients"
-
-class NonFiniteGuard(_StopsAfterFit):
-    "Skip updates whose loss or gradients are NaN or infinite; stop the fit after `max_skips` of them"
-    order = 95  # before_step after mixed precision has unscaled the gradients; after_fit after `CheckpointCallback`
-    def __init__(self,
-        max_skips:int=10, # Skipped steps in one fit before it stops
-        check_grads:bool=True, # Also skip steps whose gradients are not finite (costs one norm per step)
-    ):
-        if not isinstance(max_skips, int) or max_skips < 1: raise ValueError(f"max_skips={max_skips!r}: pass a positive number of steps.")
-        store_attr()
-        self.skipped,self.events = 0,[]
-
-    def before_fit(self):
-        self.run = not hasattr(self.learn, 'lr_finder')  # lr_find ends on a diverging loss on purpose
-        self.skipped,self.events = 0,[]
-
-    def _skip(self, what, exc):
-        self.skipped += 1
-        self.events.append(dict(epoch=self.epoch, batch=self.iter, what=what))
-        self._stopping = self.skipped >= self.max_skips
-        raise exc
-
-    def after_loss(self):
-        if not self.training or torch.isfinite(self.loss_grad).all(): return
-        self.learn.yb = ()  # the recorder leaves out a batch without targets: its smoothed loss stays finite
-        self._skip('loss', CancelBatchException())
-
-    def before_step(self):
-        if not self.check_grads: return
-        grads = [p.grad for p in self.learn.model.parameters() if p.grad is not None]
-        if grads and not torch.isfinite(torch.nn.utils.get_total_norm(grads)):
-            self.learn.opt.zero_grad()
-            self._skip('gradients', CancelStepException())
-
-    def after_batch(self):
-        if self.training and getattr(self, '_stopping', False):
-            self._stopping = False
-            self._stop(NonFiniteLossError(self.message()))
-
-    def message(self)->str:
-        "What happened and what to try"
-        first = self.events[0]
-        return (f"{self.skipped} training steps had a NaN or infinite {first['what']} (the first at epoch {first['epoch']}, batch {first['batch']}); "
-                "their updates were skipped and training stopped. Likely causes: a learning rate too high (try a lower lr, or learn.lr_find()); "
-                "fp16 overflow (train with precision='bf16' or precision=None); NaN or infinite values in the inputs or targets. "
-                f"To tolerate more such steps, raise max_skips (now {self.max_skips}).")
-
-# %% ../nbs/10_checkpoint.ipynb #92a49d02
-def _rows(b)->int: return find_bs(b)
-
-def split_batch(
-    b, # A batch: tensors, or dicts, tuples and lists of them, with rows along the first dimension
-    n:int, # Number of parts
-)->list:
-    "`b` cut into `n` parts of (nearly) equal rows; fewer when it has fewer rows"
-    if isinstance(b, torch.Tensor): return list(torch.tensor_split(b, min(n, len(b))))
-    if isinstance(b, dict):
-        parts = {k: split_batch(v, n) for k,v in b.items()}
-        return [dict(zip(parts, vs)) for vs in zip(*parts.values())]
-    if isinstance(b, (tuple, list)): return [type(b)(vs) for vs in zip(*(split_batch(v, n) for v in b))]
-    raise TypeError(f"Cannot split a batch of {type(b).__name__}: pass tensors, or dicts, tuples and lists of them.")
-
-# %% ../nbs/10_checkpoint.ipynb #23923403
-def _is_oom(e:BaseException)->bool:
-    return isinstance(e, torch.OutOfMemoryError) or (isinstance(e, RuntimeError) and 'out of memory' in str(e).lower())
-
-class OOMBackoff(Callback):
-    "On out-of-memory, halve the micro-batch and accumulate gradients over each batch, keeping the effective batch"
-    order = 6  # before_step ahead of mixed precision (order 10), which steps the optimizer there
-    def __init__(self,
-        max_rows:int|None=None, # Largest micro-batch to start with (no limit when None); `Learner.find_bs` finds one
-        min_rows:int=1, # Give up when a micro-batch would have fewer rows than this
-    ): store_attr()
-
-    def before_fit(self):
-        self.learn.one_batch = self._one_batch  # an instance attribute, removed after the fit
-    def after_fit(self):
-        self.learn.__dict__.pop('one_batch', None)
-
-    def _one_batch(self, i, b):
-        rows = _rows(b)
-        while True:
-            n = 1 if self.max_rows is None else -(-rows // self.max_rows)
-            parts = split_batch(b, n) if n > 1 else [b]
-            try:
-                for j,part in enumerate(parts):
-                    self._part = (j == len(parts)-1, _rows(part) / rows)
-                    type(self.learn).one_batch(self.learn, i, part)
-                return
-            except Exception as e:
-                if not _is_oom(e): raise
-                self._recover()
-                failed = -(-rows // n)  # rows of the largest part, which ran out of memory
-                if failed // 2 < self.min_rows:
-                    raise torch.OutOfMemoryError(f"Out of memory even on micro-batches of {failed} row{'s' if failed > 1 else ''}: "
-                                                 "lower max_length, use a smaller model, or train with precision='bf16'.") from e
-                self.max_rows = failed // 2
-                warnings.warn(f"Out of memory on {failed} rows: micro-batches of at most {self.max_rows} row{'s' if self.max_rows > 1 else ''} from now on, "
-                              f"their gradients accumulated over each batch (effective batch unchanged).")
-
-    def _recover(self):
-        "Drop what the failed batch left: partial gradients, an open autocast, cached blocks"
-        learn = self.learn
-        if learn.opt is not None: learn.opt.zero_grad()
-        mp = getattr(learn, 'mixed_precision', None)
-        if mp is not None and getattr(mp, 'autocast', None) is not None and torch.is_autocast_enabled('cuda'): mp.autocast.__exit__(None, None, None)
-        learn.pred = learn.loss_grad = learn.loss = None
-        if torch.cuda.is_available(): torch.cuda.empty_cache()
-
-    def before_batch(self):
-        if self.training and not self._part[0]: self._counters = (self.learn.train_iter, self.learn.pct_train)
-
-    def after_loss(self):
-        if self.training and self._part[1] < 1: self.learn.loss_grad = self.loss_grad * self._part[1]
-
-    def before_step(self):
-        if not self._part[0]: raise CancelBatchException()  # not the last part: keep accumulating, no step, no zero_grad
-
-    def after_batch(self):
-        # one step of the schedule per batch, however many parts it took
-        if self.training and not self._part[0]: self.learn.train_iter,self.learn.pct_train = self._counters
-
-# %% ../nbs/10_checkpoint.ipynb #410f61d3
-@patch
-def find_bs(self:Learner,
-    start:int=8, # First batch size to try
-    max_bs:int|None=None, # Largest to try (the training set's size when None)
-)->int:
-    "The largest batch of the longest training rows whose forward and backward pass fit in memory"
-    if not isinstance(start, int) or start < 1: raise ValueError(f"start={start!r}: pass a positive batch size.")
-    dl = self.dls.train
-    max_bs = min(ifnone(max_bs, dl.n), dl.n)
-    mp = getattr(self, 'mixed_precision', None)
-    amp = dict(dtype=torch.bfloat16 if AMPMode(mp.amp_mode) == AMPMode.BF16 else torch.float16) if mp is not None else None
-    def fits(bs):
-        with preserved_rng():
-            b = self._set_device(next(iter(dl.new(bs=bs, shuffle=False, drop_last=False))))  # not shuffled: longest rows first
-            n_inp = getattr(self.dls, 'n_inp', 1 if len(b) == 1 else len(b)-1)
-            was = self.model.training
-            self.model.train()
-            try:
-                with torch.autocast('cuda', **amp) if amp else nullcontext():
-                    loss = self.loss_func(self.model(*b[:n_inp]), *b[n_inp:])
-                loss.backward()
-                return True
-            except Exception as e:
-                if not _is_oom(e): raise
-                return False
-            finally:
-                self.model.zero_grad(set_to_none=True)
-                self.model.train(was)
-                if torch.cuda.is_available(): torch.cuda.empty_cache()
-    lo,hi = 0,None
-    bs = min(start, max_bs)
-    while hi is None:
-        if fits(bs): lo = bs
-        else: hi = bs; break
-        if bs == max_bs: break
-        bs = min(bs * 2, max_bs)
-    if lo == 0: raise torch.OutOfMemoryError(f"Even a batch of {bs} of the longest rows does not fit: lower max_length, use a smaller model, or try start=1.")
-    while hi is not None and hi - lo > 1:
-        mid = (lo + hi) // 2
-        if fits(mid): lo = mid
-        else: hi = mid
-    return lo

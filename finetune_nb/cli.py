@@ -17,7 +17,7 @@ from .core import CheckpointError
 from .data import HFDataLoaders, read_conll
 from .learner import hf_learner
 from .inference import Predictor
-from .checkpoint import latest_checkpoint
+from .checkpoint import latest_checkpoint, checkpoint_info
 
 # %% auto #0
 __all__ = ['DATASETS', 'COMMANDS', 'import_tasks', 'train', 'predict', 'main']
@@ -124,7 +124,7 @@ def train(
     print(f"{dls.task.name} on {len(dls.train.dataset)} training and {len(dls.valid.dataset)} validation rows of {data}, "
           f"labels {dls.vocab[:10]}{'...' if len(dls.vocab)>10 else ''}; model {model} on {dls.device}")
     # a checkpoint of the unfrozen phase means the frozen one was done: resume there
-    unfrozen_ckpt = ckpt is not None and json.loads((ckpt/'state.json').read_text())['fit']['frozen_idx'] == 0
+    unfrozen_ckpt = ckpt is not None and checkpoint_info(ckpt)['frozen_idx'] == 0
     try:
         if freeze_epochs and not unfrozen_ckpt: learn.fit_one_cycle(freeze_epochs, freeze_lr, resume=ckpt)
         if epochs:

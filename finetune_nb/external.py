@@ -9,10 +9,11 @@ __all__ = ['PINS', 'MODELS', 'TINY_ARCHS', 'cache_dir', 'AssetError', 'Pin', 'fe
            'tweet_sentiment', 'wnut16', 'vader_tweets', 'penn_treebank']
 
 # %% ../nbs/01_external.ipynb #44d770d9
-import os, re, io, ast, sys, csv, json, time, shutil, hashlib, tarfile, zipfile, tempfile, subprocess, importlib.util
+import os, re, io, ast, sys, csv, json, time, shutil, tarfile, zipfile, tempfile, subprocess, importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
+from .files import atomic_save, sha256 as _sha256, _TMP
 
 # %% ../nbs/01_external.ipynb #d9653f4b
 def cache_dir() -> Path:
@@ -57,42 +58,11 @@ def _pin(name, version=None):
     return p
 
 # %% ../nbs/01_external.ipynb #44e0b732
-_TMP = '.tmp-'
-
-def _stale(p:Path) -> bool:
-    "Is temp folder `p` a leftover, i.e. its owning process is gone?"
-    m = re.search(r'-(\d+)-[^-]*$', p.name)
-    if not m: return True
-    pid = int(m[1])
-    if pid == os.getpid(): return False
-    if os.name != 'posix': return time.time() - p.stat().st_mtime > 86400  # no cheap liveness check: age out after a day
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return True
-    except OSError: pass
-    return False
-
 def _atomic(final:Path, build) -> Path:
-    "Create folder `final` with `build(work)`, which fills and returns a folder inside `work`, then rename it into place"
-    if final.is_dir(): return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    for p in final.parent.glob(f'{_TMP}*'):
-        if p.is_dir() and _stale(p): shutil.rmtree(p, ignore_errors=True)
-    work = Path(tempfile.mkdtemp(prefix=f'{_TMP}{final.name}-{os.getpid()}-', dir=final.parent))
-    try:
-        src = build(work)
-        try: os.replace(src, final)
-        except OSError:
-            if not final.is_dir(): raise  # another process finished first: keep its copy
-    finally: shutil.rmtree(work, ignore_errors=True)
-    return final
+    "Create folder `final` once with `build(work)`, which fills an empty folder `work` and returns a folder inside it to keep"
+    return atomic_save(final, build, exist='keep')
 
 # %% ../nbs/01_external.ipynb #007572b0
-def _sha256(f:Path) -> str:
-    h = hashlib.sha256()
-    with open(f, 'rb') as fh:
-        for b in iter(lambda: fh.read(1<<20), b''): h.update(b)
-    return h.hexdigest()
-
 def _fix_hint(p:Pin) -> str:
     return (f"To fix: connect to the package index (pip's index, proxy and certificate settings apply), "
             f"or set FINETUNE_NB_HOME to a cache that already has packages/{p.name}-{p.version}, "

@@ -6,8 +6,7 @@ Docs: https://finetune-nb.github.io/finetune_nb/inference.html.md"""
 
 # %% ../nbs/06_inference.ipynb #0372434d
 from __future__ import annotations
-import json, os, shutil, uuid, warnings
-from types import SimpleNamespace
+import json, warnings
 from pathlib import Path
 import numpy as np, torch
 from fastcore.basics import store_attr, listify, patch
@@ -16,33 +15,10 @@ import finetune_nb
 from .core import resolve_checkpoint, load_tokenizer, load_config, default_device, CheckpointError, quiet_progress
 from .tasks import Task, TASKS, get_task, task_of_config
 from .data import pad_batch
+from .files import atomic_save
 
 # %% auto #0
-__all__ = ['META_FILE', 'atomic_save', 'Predictor']
-
-# %% ../nbs/06_inference.ipynb #e9f111d0
-def atomic_save(
-    path:str|Path, # Folder to write
-    write, # Function that writes everything into the folder it is given
-)->Path:
-    "Call `write(tmp)` on a fresh temporary folder, then move it to `path` in one rename"
-    path = Path(path).expanduser().absolute()
-    if path.exists() and not path.is_dir(): raise FileExistsError(f"'{path}' is a file: pass a folder path to save into.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent/f'.{path.name}.tmp-{uuid.uuid4().hex[:8]}'
-    try:
-        try: write(tmp)
-        except OSError as e:
-            raise OSError(e.errno, f"Could not save to '{path}' ({e.strerror or e}): free disk space, or pass a folder you can write to. "
-                          "Nothing was written there.") from e
-        if path.exists():
-            old = path.parent/f'.{path.name}.old-{uuid.uuid4().hex[:8]}'
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else: os.replace(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return path
+__all__ = ['META_FILE', 'Predictor']
 
 # %% ../nbs/06_inference.ipynb #cd44377e
 META_FILE = 'finetune_nb.json'

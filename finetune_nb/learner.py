@@ -21,7 +21,8 @@ from .core import auto_precision
 from .data import HFDataLoaders
 from .model import HFModel, load_model, hf_splitter
 from .inference import Predictor
-from .checkpoint import CheckpointCallback, NonFiniteGuard, with_resume
+from .nonfinite import NonFiniteGuard
+from .checkpoint import CheckpointCallback, with_resume
 
 # %% auto #0
 __all__ = ['hf_adamw', 'PadOutputs', 'HFLearner', 'hf_learner']

@@ -52,6 +52,15 @@ def _fit(e, cbs=None, resume=None, n_epoch=1, **kw):
     learn = hf_learner(e.dls, freeze=False, **kw)
     with learn.no_bar(): learn.fit(n_epoch, 1e-3, cbs=cbs, resume=resume)
 
+def _fit_lr(e, method, lr):
+    "A fresh learner like `e.learn`, fitted by `method` at learning rate `lr`"
+    from finetune_nb.all import hf_learner
+    learn = hf_learner(e.dls, freeze=False)
+    w0 = [p.clone() for p in learn.model.parameters()]
+    try:
+        with learn.no_bar(): getattr(learn, method)(1, lr)
+    finally: assert all(torch.equal(a, b) for a,b in zip(w0, learn.model.parameters())), 'a step was taken'
+
 def _D(**kw): return lambda e: __import__('finetune_nb.data', fromlist=['HFDataLoaders']).HFDataLoaders.from_df(kw.pop('df')(e), **{'checkpoint': e.tiny, **kw})
 def _F(name, **kw): return lambda e: __import__('finetune_nb.data', fromlist=['HFDataLoaders']).HFDataLoaders.from_file(e.d/name, checkpoint=e.tiny, **kw)
 def _cli(*args): return lambda e: __import__('finetune_nb.cli', fromlist=['main']).main([a.format(d=e.d, tiny=e.tiny) for a in args])
@@ -123,7 +132,10 @@ CASES = [
     ('HFLearner.fit(resume=)', "'latest' with no checkpoint folder", lambda e: _fit(e, resume='latest'), _lib('CheckpointError'), 'checkpoint_dir='),
     ('HFLearner.fit(resume=)', 'checkpoint of another fit', lambda e: _fit(e, resume=e.ckpt, n_epoch=3), _lib('CheckpointError'), 'same data, freezing and fit call'),
     ('NonFiniteGuard', 'max_skips 0', lambda e: _lib('NonFiniteGuard')(max_skips=0), ValueError, 'positive number of steps'),
-    ('Learner.find_bs', 'start 0', lambda e: e.learn.find_bs(start=0), ValueError, 'positive batch size'),
+    ('NonFiniteGuard', 'NaN learning rate', lambda e: _fit_lr(e, 'fit_one_cycle', float('nan')), ValueError, 'not a finite number: pass a positive learning rate'),
+    ('NonFiniteGuard', 'infinite learning rate', lambda e: _fit_lr(e, 'fit', float('inf')), ValueError, 'not a finite number: pass a positive learning rate'),
+    ('NonFiniteGuard', 'NaN in a slice of learning rates', lambda e: _fit_lr(e, 'fit_one_cycle', slice(float('nan'), 1e-3)), ValueError, 'not a finite number: pass a positive learning rate'),
+    ('Learner.max_batch_size', 'start 0', lambda e: e.learn.max_batch_size(start=0), ValueError, 'positive batch size'),
     ('split_batch', 'not tensors', lambda e: _lib('split_batch')('text', 2), TypeError, 'pass tensors'),
     # command line (in this process: each fails before training)
     ('finetune-nb train', 'missing data file', _cli('train', '--model', '{tiny}', '--data', '{d}/nope.csv'), 'cli', 'neither a known dataset'),
