@@ -29,7 +29,8 @@ def _no_load_report():
 
 def _warn_missing_body(model, missing, ckpt):
     "Warn when weights outside the task head were not in the checkpoint"
-    body = sorted(k for k in missing if k.startswith(model.base_model_prefix + '.'))
+    # a pooler exists only for the head to read, and trains with it (see `hf_splitter`): checkpoints without one are fine
+    body = sorted(k for k in missing if k.startswith(model.base_model_prefix + '.') and '.pooler.' not in k)
     if body: warnings.warn(f"{len(body)} weights of the model body were not in '{ckpt}' and start random ({', '.join(body[:3])}"
                            f"{'...' if len(body) > 3 else ''}). Fine-tuning trains them; if the checkpoint should hold them, it is the wrong one.")
 
@@ -91,7 +92,7 @@ def load_model(
             model = task.model_class.from_config(ckpt)
         else:
             with quiet_progress(), _no_load_report(): model,info = task.model_class.from_pretrained(ckpt, output_loading_info=True, **kw)
-            _warn_missing_body(model, info['missing_keys'], ckpt)
+            _warn_missing_body(model, info['missing_keys'], checkpoint)  # the name the user gave, not a cache path
             _match_head(model, info, old, new, ckpt)
     except ValueError as e:
         if 'Unrecognized configuration class' not in str(e): raise

@@ -2,7 +2,7 @@
 (fastai's HTML progress tables and plots), skipping cells flagged with test flags not asked for, as nbdev-test does.
 
 Usage: python tools/run_nb.py nbs/index.ipynb [more.ipynb ...] [--flags slow cuda]"""
-import re, sys
+import os, re, sys
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
@@ -19,6 +19,8 @@ def run(path, flags=()):
     held = {}
     for i,c in enumerate(nb.cells):
         if c.cell_type == 'code' and skip & set(_directive.findall(c.source)): held[i],c.source = c.source,''
+    # fastai's layers still call torch.jit.script, deprecated upstream: a reader's page should not show that warning
+    os.environ['PYTHONWARNINGS'] = 'ignore:`torch.jit.script` is deprecated:FutureWarning'
     NotebookClient(nb, timeout=3600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
     for i,src in held.items(): nb.cells[i].source,nb.cells[i].outputs = src,[]
     # definition cells show nothing in the docs: drop what imports print there (third-party deprecation warnings)
