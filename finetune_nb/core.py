@@ -15,8 +15,8 @@ from transformers import AutoConfig, AutoTokenizer, PretrainedConfig, PreTrained
 from .external import MODELS, model_path
 
 # %% auto #0
-__all__ = ['CheckpointError', 'resolve_checkpoint', 'load_config', 'load_tokenizer', 'quiet_progress', 'default_device',
-           'auto_precision']
+__all__ = ['CheckpointError', 'resolve_checkpoint', 'load_config', 'load_tokenizer', 'max_positions', 'quiet_progress',
+           'default_device', 'auto_precision']
 
 # %% ../nbs/02_core.ipynb #98fca489
 class CheckpointError(ValueError):
@@ -77,6 +77,29 @@ def load_tokenizer(
     # Decoder-only models (Llama, GPT) ship without a padding token: batches still need one
     if tok.pad_token is None: tok.pad_token = tok.eos_token or tok.unk_token
     return tok
+
+# %% ../nbs/02_core.ipynb #3386fb89
+def max_positions(
+    checkpoint=None, # Asset name, folder, hub name or config of the model
+    tokenizer=None, # Its tokenizer, whose `model_max_length` counts when it is a real limit
+)->int|None:
+    "The longest input, in tokens, that the model can take: its absolute position embeddings, or the tokenizer's limit; None when neither sets one"
+    limits = []
+    if tokenizer is not None and tokenizer.model_max_length < 1_000_000: limits.append(tokenizer.model_max_length)  # 1e30 means 'not set'
+    config = None
+    if checkpoint is not None:
+        try: config = load_config(checkpoint)
+        except (CheckpointError, ValueError): pass
+    # rotary and relative positions have no table to run off the end of
+    rotary = config is not None and any(getattr(config, k, None) for k in ('rope_theta', 'rope_parameters', 'rope_scaling', 'rotary_dim'))
+    relative = getattr(config, 'position_embedding_type', 'absolute') not in (None, 'absolute') or getattr(config, 'position_biased_input', True) is False
+    n = next((getattr(config, k) for k in ('max_position_embeddings', 'n_positions') if isinstance(getattr(config, k, None), int)), None)
+    if n and not rotary and not relative:
+        # RoBERTa-family models count positions from the padding id + 1: a table of 514 holds 512 tokens
+        if getattr(config, 'model_type', '') in ('roberta', 'xlm-roberta', 'camembert', 'longformer', 'xlm-roberta-xl', 'data2vec-text'):
+            n -= (config.pad_token_id or 0) + 1
+        limits.append(n)
+    return min(limits) if limits else None
 
 # %% ../nbs/02_core.ipynb #890357cc
 @contextmanager

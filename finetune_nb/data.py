@@ -6,6 +6,7 @@ Docs: https://finetune-nb.github.io/finetune_nb/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #49e3a69d
 from __future__ import annotations
+import warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, datasets, pyarrow as pa, pyarrow.compute as pc
 from fastcore.basics import listify, store_attr, ifnone
@@ -14,7 +15,7 @@ from fastcore.basics import patch
 from fastcore.xtras import chunked
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .core import load_tokenizer, default_device, quiet_progress
+from .core import load_tokenizer, max_positions, default_device, quiet_progress
 from .tasks import Task, get_task
 
 # %% auto #0
@@ -165,12 +166,27 @@ def _split(ds, valid_col, valid_pct, seed):
         return ds['train'], ds[valid]
     if valid_col is not None:
         _check_columns(ds, [valid_col], 'valid_col')
-        is_valid = np.asarray(ds[valid_col], dtype=bool)
+        col = ds.data.column(valid_col)
+        vals = pc.unique(col).to_pylist()
+        if col.null_count or not (pa.types.is_boolean(col.type) or set(vals) <= {0, 1}):
+            raise ValueError(f"valid_col '{valid_col}' must be True/False (or 1/0) for each row, but holds {sorted(map(repr, vals))[:5]}: "
+                             f"make it boolean, e.g. `df['{valid_col}'] = df['{valid_col}'] == 'yes'`.")
+        is_valid = np.asarray(col.to_pylist(), dtype=bool)
+        if is_valid.all() or not is_valid.any():
+            raise ValueError(f"valid_col '{valid_col}' marks {'every' if is_valid.all() else 'no'} row as validation: mark some rows True and some False.")
         return ds.select(np.flatnonzero(~is_valid)), ds.select(np.flatnonzero(is_valid))
     n_valid = int(round(len(ds) * valid_pct))
     if not 0 < n_valid < len(ds): raise ValueError(f"valid_pct={valid_pct} leaves {n_valid} of {len(ds)} rows for validation; pick a value between 0 and 1 that leaves some rows on each side.")
     idxs = np.random.default_rng(seed).permutation(len(ds))
     return ds.select(np.sort(idxs[n_valid:])), ds.select(np.sort(idxs[:n_valid]))
+
+def _warn_unseen(task, train, label_cols, vocab):
+    "Warn about labels that only the validation split holds: the model never trains on them"
+    try: seen = set(task.vocab(train.select_columns(label_cols), label_cols))
+    except ValueError: return  # e.g. a single class in training: the task's own check speaks when it matters
+    if unseen := [v for v in vocab if v not in seen]:
+        warnings.warn(f"{len(unseen)} label(s) appear only in the validation split ({', '.join(map(str, unseen[:10]))}): the model never sees them "
+                      "in training, so it cannot learn them. Split so that training holds every label (e.g. a stratified split), or drop those rows.")
 
 # %% ../nbs/04_data.ipynb #c0e14c44
 class HFDataLoaders(DataLoaders):
@@ -215,8 +231,13 @@ class HFDataLoaders(DataLoaders):
         train,valid = _split(ds, valid_col, valid_pct, seed)
         for d in (train, valid): _check_texts(d, text_cols)
         vocab = task.vocab(datasets.concatenate_datasets([train.select_columns(label_cols), valid.select_columns(label_cols)]), label_cols)
+        _warn_unseen(task, train, label_cols, vocab)
         if tokenizer is None: tokenizer = load_tokenizer(checkpoint)
-        max_length = max_length or min(tokenizer.model_max_length, 512)
+        limit = max_positions(checkpoint, tokenizer)
+        if max_length is not None and limit is not None and max_length > limit:
+            raise ValueError(f"max_length={max_length} is beyond what '{checkpoint}' can read ({limit} positions): pass max_length={limit} or less, "
+                             "or a checkpoint with longer position embeddings.")
+        max_length = max_length or min(limit or 512, 512)
         device = default_device(device)
         if pad_to_multiple_of is None and device.type=='cuda': pad_to_multiple_of = 8
         def prep(d): return _tokenize(d, task, tokenizer, text_cols, label_cols, vocab, max_length)

@@ -16,6 +16,7 @@ from .core import resolve_checkpoint, load_tokenizer, load_config, default_devic
 from .tasks import Task, TASKS, get_task, task_of_config
 from .data import pad_batch
 from .files import atomic_save
+from .model import _no_load_report
 
 # %% auto #0
 __all__ = ['META_FILE', 'Predictor']
@@ -115,7 +116,7 @@ def from_pretrained(cls:Predictor,
     if meta.get('task_args'): task = type(task)(**meta['task_args'])  # e.g. how a token task was trained
     vocab = meta.get('vocab') or task.vocab_from_config(config)
     try:
-        with quiet_progress(): model,info = task.model_class.from_pretrained(path, output_loading_info=True)
+        with quiet_progress(), _no_load_report(): model,info = task.model_class.from_pretrained(path, output_loading_info=True)
     except Exception as e:  # a truncated or corrupt weights file: safetensors and transformers raise several kinds
         raise CheckpointError(f"Could not load the weights in '{path}' ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}): "
                               "the folder is incomplete or corrupt; save it again with `save_pretrained`.") from e

@@ -77,8 +77,9 @@ class HFLearner(Learner):
         path:str|Path, # Folder to write; `transformers.pipeline` and `Predictor.from_pretrained` read it
     )->Path:
         "Write weights (safetensors), tokenizer, config with label names, and finetune_nb metadata, atomically"
-        # fastai counts training batches from each fit's start (`train_iter`): none means the head is still random
-        return self.predictor().save_pretrained(path, trained=getattr(self, 'train_iter', 0) > 0)
+        # an optimizer that has taken a step holds state; `lr_find` puts the state back as it was, like the weights
+        opt = getattr(self.opt, 'opt', self.opt)  # the torch optimizer inside fastai's `OptimWrapper`
+        return self.predictor().save_pretrained(path, trained=opt is not None and any(len(s) for s in opt.state.values()))
 
 # %% ../nbs/11_learner.ipynb #5b85af11
 @delegates(Learner.__init__)

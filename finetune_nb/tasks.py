@@ -151,7 +151,7 @@ def register_task(task:Task)->Task:
     return task
 
 # %% ../nbs/03_tasks.ipynb #39a8882c
-def _arrow(ds, col): return ds.data.column(col)
+def _arrow(ds, col): return ds.with_format('arrow')[col]  # the rows of `ds`, also after `select` (`ds.data` holds the whole table)
 
 def _check_no_missing(ds, label_cols):
     for c in label_cols:

@@ -3,7 +3,7 @@
 `CASES` is the audit table: entry point, what is wrong, the error expected and a phrase its message must contain.
 `ACCEPTED` lists inputs that look odd but are valid and must work. Full or read-only folders are simulated by making a
 write fail with `OSError(ENOSPC)` or `PermissionError(EACCES)` (tests may run as root, where file modes do not stop writes)."""
-import errno, json, os, shutil
+import errno, json, os, shutil, warnings
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
@@ -155,6 +155,14 @@ CASES = [
     ('finetune-nb predict', 'wrong model path', _cli('predict', '{d}/no_model', 'hi'), 'cli', 'does not exist'),
     ('finetune-nb predict', 'missing --file', _cli('predict', '{d}/saved', '--file', '{d}/nope.txt'), 'cli', 'does not exist'),
     ('finetune-nb predict', 'corrupt model', _cli('predict', '{d}/corrupt', 'hi'), 'cli', 'save it again'),
+    ('finetune-nb predict', 'a --tasks-module that does not import', _cli('predict', '{d}/saved', 'hi', '--tasks-module', 'no_such_tasks_module'), 'cli', 'could not be imported'),
+    ('finetune-nb predict', 'a --tasks-module file that does not exist', _cli('predict', '{d}/saved', 'hi', '--tasks-module', '{d}/nope.py'), 'cli', 'does not exist'),
+    # tasks
+    ('HFDataLoaders.from_df', 'infinite regression target', _D(df=lambda e: e.df.assign(y=[float('inf')] + [0.5] * (len(e.df) - 1)), label_col='y'), ValueError, 'infinite target'),
+    ('HFDataLoaders.from_df', 'multi-label 0/1 columns holding other values', _D(df=lambda e: e.df.assign(a=2, b=[0, 1] * (len(e.df) // 2)), label_col=['a', 'b']), ValueError, 'not only 0/1'),
+    ('register_task', 'a task without the required hooks', lambda e: _lib('register_task')(type('Half', (_lib('Task'),), dict(name='half'))()), TypeError, 'does not implement'),
+    ('register_task', 'a class instead of an instance', lambda e: _lib('register_task')(_lib('Classification')), TypeError, 'pass `MyTask()`'),
+    ('Predictor.predict', 'a pair model given single texts', lambda e: _lib('Predictor')(e.learn.hf_model, e.dls.tokenizer, 'classification', text_pair=True).predict(['one text']), ValueError, 'pairs of non-empty texts'),
 ]
 
 # cases whose writes fail as on a full disk or in a read-only folder
@@ -200,10 +208,25 @@ ACCEPTED = [
     ('HFLearner.predict', 'no texts', lambda e: e.learn.predict([]), lambda r: r == []),
     ('HFDataLoaders.from_df', 'very long texts', lambda e: _lib('HFDataLoaders').from_df(e.df.assign(text=e.df.text + ' word' * 5000), checkpoint=e.tiny, max_length=32),
      lambda r: max(map(len, r.train.dataset['input_ids'])) == 32),
+    ('load_model', 'a checkpoint fine-tuned for other labels (3, asked for 2)',
+     lambda e: _warned(lambda: _lib('load_model')(e.saved, _lib('get_task')('classification'), ['bad', 'good'])),
+     lambda r: r[0].classifier.out_features == 2 and any("was fine-tuned for labels ['negative', 'neutral', 'positive']; a new head is trained for ['bad', 'good']" in m for m in r[1])),
+    ('load_model', 'a checkpoint fine-tuned for the same labels in another order',
+     lambda e: (_warned(lambda: _lib('load_model')(e.saved, _lib('get_task')('classification'), ['positive', 'neutral', 'negative'])),
+                _lib('load_model')(e.saved, _lib('get_task')('classification'), ['negative', 'neutral', 'positive'])),
+     lambda r: not any('fine-tuned' in m for m in r[0][1]) and torch.equal(r[0][0].classifier.weight, r[1].classifier.weight[[2, 1, 0]])),
+    ('Predictor.from_pretrained', 'a checkpoint whose head was never trained (warns)', lambda e: _warned(lambda: _lib('Predictor').from_pretrained(e.tiny, device='cpu')),
+     lambda r: any('never fine-tuned' in m for m in r[1])),
     ('read_conll', 'non-UTF-8 bytes', lambda e: (e.d/'latin.conll').write_bytes(b'caf\xe9\tO\n') and _lib('read_conll')(e.d/'latin.conll'), lambda r: len(r) == 1),
 ]
 
 def e_vocab(): return ('negative', 'neutral', 'positive')
+
+def _warned(f):
+    "The result of `f()` and the messages of the warnings it gave"
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        return f(),[str(o.message) for o in w]
 
 @pytest.mark.parametrize('entry,odd,call,check', ACCEPTED, ids=[f'{c[0]}: {c[1]}' for c in ACCEPTED])
 def test_accepted(env, entry, odd, call, check):

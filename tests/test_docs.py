@@ -183,9 +183,6 @@ def test_readme_is_generated_from_index():
 
 # ---------------------------------------------------------------------------------------------------- real browser
 
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                 '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args): pass
@@ -198,11 +195,10 @@ def server(site):
     httpd.shutdown(); httpd.server_close()
 
 @pytest.fixture(scope='module')
-def browser():
-    sync_api = pytest.importorskip('playwright.sync_api', reason='pip install -e ".[dev]" installs playwright')
-    if not Path(CHROMIUM).exists(): pytest.skip("Debian's chromium is not installed: apt-get install chromium")
+def browser(chromium_launch):
+    from playwright import sync_api
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(**chromium_launch)
         yield b
         b.close()
 

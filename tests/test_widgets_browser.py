@@ -7,9 +7,6 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync']
 VOCAB = ['negative', 'neutral', 'positive']
 TEXTS = ['what a lovely day', 'the bus is late again', 'I love this phone', 'worst service ever', 'see you at noon',
          'not bad at all', 'this is fine', 'I am so angry right now']
@@ -65,12 +62,11 @@ def voila(nb:Path, workdir:Path, **env):
             except subprocess.TimeoutExpired: proc.kill()
 
 @contextlib.contextmanager
-def chromium_page(url:str, width:int=900, height:int=420):
-    "A page of headless Chromium at `url`, once Voila has run the notebook"
+def chromium_page(url:str, launch:dict, width:int=900, height:int=420):
+    "A page of headless Chromium at `url` (launched with `launch`, from the `chromium_launch` fixture), once Voila has run the notebook"
     from playwright.sync_api import sync_playwright
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: apt-get install chromium"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(**launch)
         try:
             page = browser.new_page(viewport=dict(width=width, height=height))
             page.goto(url, timeout=600_000)  # Voila answers once the notebook has run
@@ -84,12 +80,12 @@ def voila_url(saved_model, tmp_path):
     shutil.copy(HERE/'browser'/'prediction_box.ipynb', nb)
     with voila(nb, tmp_path, FINETUNE_NB_EXPLORER_MODEL=str(saved_model[0])) as url: yield url
 
-def test_prediction_box_in_browser(voila_url, saved_model, tmp_path):
+def test_prediction_box_in_browser(voila_url, saved_model, tmp_path, chromium_launch):
     "Type a text, click Predict, read the bars; type another, press Enter, see the prediction change"
     from playwright.sync_api import expect
     (first,p1),(second,p2) = saved_model[1].items()
     shots = Path(os.environ.get('FINETUNE_NB_SCREENSHOTS', tmp_path))
-    with chromium_page(voila_url) as page:
+    with chromium_page(voila_url, chromium_launch) as page:
         box = page.locator('.fnb-prediction-box')
         expect(box).to_be_visible(timeout=180_000)
         expect(box).to_contain_text('Type a text to see its prediction')
@@ -113,8 +109,9 @@ def docs_screenshots(out:Path=HERE.parent/'nbs'/'tutorials'/'images'):
     "Serve the interactive evaluation tutorial with Voila, use each explorer as its text says, and screenshot it into `out`"
     import tempfile
     from playwright.sync_api import expect
+    from conftest import find_chromium
     nb = HERE.parent/'nbs'/'tutorials'/'interactive_evaluation.ipynb'
-    with tempfile.TemporaryDirectory() as d, voila(nb, Path(d)) as url, chromium_page(url, width=1000, height=800) as page:
+    with tempfile.TemporaryDirectory() as d, voila(nb, Path(d)) as url, chromium_page(url, find_chromium(), width=1000, height=800) as page:
         box = page.locator('.fnb-prediction-box')
         expect(box).to_be_visible(timeout=600_000)
         box.locator('input[type="text"]').fill('the new update broke my phone, thanks a lot')
