@@ -12,6 +12,7 @@ from .files import *
 from .external import *
 from .core import *
 from .tasks import *
+from .tag_metrics import *
 from .data import *
 from .model import *
 from .inference import *
@@ -22,6 +23,6 @@ from .checkpoint import *
 from .learner import *
 from .interpret import *
 from .widgets import *
-from . import files, external, core, tasks, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets
+from . import files, external, core, tasks, tag_metrics, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets
 # nbdev writes an empty `__all__` for a module that defines nothing; re-export every module's public names instead
-__all__ = [n for m in (files, external, core, tasks, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets) for n in m.__all__]
+__all__ = [n for m in (files, external, core, tasks, tag_metrics, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets) for n in m.__all__]
