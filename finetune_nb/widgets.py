@@ -132,7 +132,7 @@ class PredictionBox(W.VBox):
     def update(self):
         "Predict the text in the box and show the result"
         texts = tuple(t.value.strip() for t in (self.text, self.text_pair) if t is not None)
-        if not all(texts): self.prediction,self.result.value = None,f'<i>Type {"both texts" if len(texts) > 1 else "a text"} to see the prediction.</i>'; return
+        if not all(texts): self.prediction,self.result.value = None,f'<i>Type {"both texts to see their" if len(texts) > 1 else "a text to see its"} prediction.</i>'; return
         text = texts if len(texts) > 1 else texts[0]
         self.prediction = self.predictor.predict(text)
         self.result.value = self.predictor.task.html_prediction(text if isinstance(text, str) else ' / '.join(text), self.prediction)
