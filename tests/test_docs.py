@@ -39,6 +39,19 @@ def notebooks():
     from nbdev.doclinks import nbglob
     return sorted(str(Path(p).relative_to(NBS)) for p in nbglob(NBS))
 
+@pytest.mark.parametrize('nb', notebooks())
+def test_docs_cells_stand_alone(nb, recwarn):
+    "nbdev-docs runs every cell holding an import to render a page's show_doc: such a cell must hold imports only"
+    from nbdev.process import NBProcessor
+    from nbdev.processors import _do_eval
+    proc = NBProcessor(NBS/nb)
+    if not any(c.cell_type == 'code' and (c.directives_.keys() & {'export', 'exports'} or 'show_doc(' in c.source) for c in proc.nb.cells):
+        return  # nbdev runs no cell of a page without API docs
+    for c in proc.nb.cells:
+        if c.cell_type == 'code': _do_eval(c)
+    mixed = [str(w.message).split('---')[1].strip().splitlines()[0] for w in recwarn if 'imports and other code' in str(w.message)]
+    assert not mixed, f"{nb}: move the imports of the cells starting {mixed} into a cell of their own"
+
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp('docs')/'_docs'
@@ -177,6 +190,13 @@ def test_page_order_follows_the_sidebar(pages):
     for prev, page in zip(order, order[1:]):
         nxt = re.search(r'class="page-next" href="([^"]+)"', (pages[prev].path).read_text())
         assert nxt and os.path.normpath(os.path.join(os.path.dirname(prev), nxt[1])) == page, (prev, page)
+
+def test_deploy_uses_nbdev3_actions():
+    "nbdev 3's actions (`nbdev-migrate` writes them) build with `nbdev-docs` from pyproject.toml; nbdev 2's read settings.ini"
+    steps = yaml.safe_load((ROOT/'.github/workflows/deploy.yaml').read_text())['jobs']['deploy']['steps']
+    uses = [s['uses'] for s in steps if 'uses' in s]
+    assert any(u.startswith('AnswerDotAI/workflows/quarto-ghp3@') for u in uses), uses
+    assert not any(u.startswith('fastai/workflows/') for u in uses), uses
 
 def test_readme_is_generated_from_index():
     assert (ROOT/'README.md').read_text() == readme.render(), "README.md is stale: run `python tools/readme.py`"

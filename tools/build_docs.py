@@ -7,11 +7,7 @@ contents, previous/next links and a search box. Notebook links (`04_data.ipynb#.
 become relative links, so the site browses from disk or any static server. Where Quarto is installed, `nbdev-docs`
 builds the published site from the same sources.
 
-One difference, on purpose: nbdev runs every cell that contains an import (to define what show_doc cells need), so a
-cell mixing imports with example code runs whole, and fails when it uses names from cells that did not run. Here such
-a cell runs only its imports, with a warning naming it; `--strict` runs it whole, as nbdev-docs does.
-
-Usage: python tools/build_docs.py [--force] [--strict] [--out DIR]"""
+Usage: python tools/build_docs.py [--force] [--out DIR]"""
 import base64, html, json, os, re, shutil, sys
 from pathlib import Path, PurePosixPath
 import yaml
@@ -330,54 +326,20 @@ def search_entries(page, title, body, description=''):
         res.append({'href': f'{page}#{m[2]}', 'title': title, 'section': text(m[3]), 'text': text(body[m.end():end])[:400]})
     return res
 
-def _imports_only(src):
-    "The top-level import statements of cell source `src`, or None when the cell holds nothing else"
-    import ast
-    try: tree = ast.parse(src)
-    except SyntaxError: return None
-    imps = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    if not imps or len(imps) == len(tree.body): return None
-    return '\n'.join(ast.get_source_segment(src, n) for n in imps)
-
-def _safe_exec_show_docs():
-    "nbdev's `exec_show_docs`, except that a cell mixing imports with other code runs only its imports"
-    from nbdev.processors import exec_show_docs, _do_eval
-    class exec_show_docs_imports(exec_show_docs):
-        def __call__(self, cell):
-            runs = (getattr(self.nb, 'has_docs_', False) and hasattr(self, 'k') and cell.cell_type == 'code'
-                    and not cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'} and _do_eval(cell))
-            imps = _imports_only(cell.source) if runs else None
-            if imps is None: return super().__call__(cell)
-            first = next((l for l in cell.source.splitlines() if not _directive.match(l)), '')
-            print(f"{Path(getattr(self.nb, 'path_', '')).name}: nbdev-docs runs the whole cell starting {first!r}: "
-                  "put its imports in a cell of their own", file=sys.stderr)
-            real, outputs = cell.source, cell.get('outputs')
-            cell.source = imps
-            try: super().__call__(cell)
-            finally: cell.source, cell['outputs'] = real, outputs
-    return exec_show_docs_imports
-
-def process_notebooks(force=False, strict=False):
-    """Run nbdev's documentation processors over the notebooks into `_proc/`, as `nbdev-docs` does before Quarto renders.
-    Unless `strict`, a cell mixing imports with other code (which nbdev-docs would run whole) runs only its imports."""
-    import nbdev.serve, nbdev.processors
+def process_notebooks(force=False):
+    "Run nbdev's documentation processors over the notebooks into `_proc/`, as `nbdev-docs` does before Quarto renders"
+    import nbdev.serve
     from nbdev.config import get_config
     os.chdir(ROOT)  # nbdev's workers find the project from the working directory
-    if not strict:
-        safe, base = _safe_exec_show_docs(), nbdev.processors.FilterDefaults.base_procs
-        nbdev.processors.FilterDefaults.base_procs = lambda self: [safe if p is nbdev.processors.exec_show_docs else p for p in base(self)]
-        import multiprocessing
-        multiprocessing.set_start_method('fork', force=True)  # workers inherit the change...
-        nbdev.serve.in_notebook = lambda: True  # ...when nbdev does not ask for 'spawn'
     cfg = get_config()
     return nbdev.serve.proc_nbs(cfg.nbs_path, n_workers=min(os.cpu_count() or 1, 4), force=force), cfg
 
-def build(out=None, force=False, strict=False):
+def build(out=None, force=False):
     "Build the site; return its folder"
-    proc, cfg = process_notebooks(force, strict)
+    proc, cfg = process_notebooks(force)
     return Site(cfg.nbs_path, proc, Path(out) if out else cfg.doc_path).build()
 
 if __name__ == '__main__':
     args = sys.argv[1:]
     out = args[args.index('--out')+1] if '--out' in args else None
-    print(build(out, force='--force' in args, strict='--strict' in args))
+    print(build(out, force='--force' in args))
