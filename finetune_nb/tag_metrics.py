@@ -6,6 +6,7 @@ Docs: https://finetune-nb.github.io/finetune_nb/tag_metrics.html.md"""
 
 # %% ../nbs/03a_tag_metrics.ipynb #be6519fb
 from __future__ import annotations
+from functools import partial
 import torch
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import Metric
@@ -44,14 +45,15 @@ def _token_accuracy(targs, preds):
 
 def _tag_f1(targs, preds):
     from sklearn.metrics import f1_score
-    return f1_score(sum(targs, []), sum(preds, []), average='macro')
+    return f1_score(sum(targs, []), sum(preds, []), average='macro', zero_division=0)
 
 def tag_metrics(vocab:list)->list:
     "Entity precision, recall and F1 (seqeval) and token accuracy for entity tags; token accuracy and macro-F1 for plain tags"
     if not is_entity_scheme(vocab): return [TagMetric(_token_accuracy, vocab, 'token_accuracy'), TagMetric(_tag_f1, vocab, 'tag_f1')]
     from seqeval.metrics import precision_score, recall_score, f1_score
-    return [TagMetric(precision_score, vocab, 'precision'), TagMetric(recall_score, vocab, 'recall'),
-            TagMetric(f1_score, vocab, 'f1'), TagMetric(_token_accuracy, vocab, 'token_accuracy')]
+    # a model that predicts no entity yet (the first steps) scores 0, without seqeval's warning every epoch
+    return [TagMetric(partial(f, zero_division=0), vocab, name) for f,name in ((precision_score, 'precision'), (recall_score, 'recall'), (f1_score, 'f1'))
+           ] + [TagMetric(_token_accuracy, vocab, 'token_accuracy')]
 
 class SubTokenLoss(CrossEntropyLossFlat):
     "Cross-entropy per token: -100 is ignored, and a target `-200 - t` (a word's later sub-token, with `label_all_tokens`) counts as tag `t`"

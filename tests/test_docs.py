@@ -173,11 +173,7 @@ def _lost_plots(nb):
         if shown and not any(k.startswith('image/') for o in outs for k in o.get('data', {})): res.append(i)
     return res
 
-# Its last run had no inline matplotlib backend, so its learning curve was saved as `<Axes ...>` text only.
-_LOST = {'tutorials/wnut16_ner.ipynb': "rerun it in Jupyter (python tools/run_nb.py nbs/tutorials/wnut16_ner.ipynb) to embed the plot"}
-
-@pytest.mark.parametrize('nb', [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_LOST[n])) if n in _LOST else n
-                                for n in notebooks()])
+@pytest.mark.parametrize('nb', notebooks())
 def test_no_plot_is_lost(nb):
     assert not _lost_plots(nb), f"{nb}: cells {_lost_plots(nb)} show a plot as text with no image: rerun the notebook with an inline backend"
 
