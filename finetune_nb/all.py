@@ -13,6 +13,8 @@ from .external import *
 from .core import *
 from .tasks import *
 from .tag_metrics import *
+from .lm_tasks import *
+from .lm_metrics import *
 from .data import *
 from .model import *
 from .inference import *
@@ -23,6 +25,6 @@ from .checkpoint import *
 from .learner import *
 from .interpret import *
 from .widgets import *
-from . import files, external, core, tasks, tag_metrics, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets
+from . import files, external, core, tasks, tag_metrics, lm_tasks, lm_metrics, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets
 # nbdev writes an empty `__all__` for a module that defines nothing; re-export every module's public names instead
-__all__ = [n for m in (files, external, core, tasks, tag_metrics, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets) for n in m.__all__]
+__all__ = [n for m in (files, external, core, tasks, tag_metrics, lm_tasks, lm_metrics, data, model, inference, signals, nonfinite, oom, checkpoint, learner, interpret, widgets) for n in m.__all__]

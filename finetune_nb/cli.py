@@ -20,14 +20,24 @@ from .inference import Predictor
 from .checkpoint import latest_checkpoint, checkpoint_info
 
 # %% auto #0
-__all__ = ['DATASETS', 'COMMANDS', 'import_tasks', 'train', 'predict', 'main']
+__all__ = ['DATASETS', 'COMMANDS', 'import_tasks', 'train', 'predict', 'generate', 'main']
 
 # %% ../nbs/14_cli.ipynb #782cfd60
 DATASETS = {
     'tweet-sentiment': (external.tweet_sentiment, 'text', 'label'),
     'vader-tweets': (external.vader_tweets, 'text', 'score'),
     'wnut16': (external.wnut16, 'tokens', 'tags'),
+    'penn-treebank': (lambda: _lines(external.penn_treebank()['train']), 'text', None),
 }
+
+def _lines(text:str)->pd.DataFrame: return pd.DataFrame(dict(text=[l for l in text.splitlines() if l.strip()]))
+
+def _default_cols(df, text_col, label_col):
+    "Columns a file's rows are read from when not given: chat `messages`, `prompt`/`completion`, or `text` with `label` if there is one"
+    if text_col is None and label_col is None:
+        if 'messages' in df.columns: return 'messages', None
+        if {'prompt', 'completion'} <= set(df.columns): return 'prompt', 'completion'
+    return text_col or 'text', label_col or ('label' if 'label' in df.columns else None)
 
 def _load_data(data:str, text_col, label_col):
     if data in DATASETS:
@@ -37,12 +47,12 @@ def _load_data(data:str, text_col, label_col):
     if not path.exists():
         raise CliError(f"--data '{data}' is neither a known dataset ({', '.join(DATASETS)}) nor an existing file.")
     reader = {'.csv': pd.read_csv, '.tsv': lambda p: pd.read_csv(p, sep='\t'), '.json': pd.read_json, '.jsonl': lambda p: pd.read_json(p, lines=True),
-              '.parquet': pd.read_parquet, '.conll': read_conll}.get(path.suffix)
-    if reader is None: raise CliError(f"--data '{data}': cannot read '{path.suffix}' files; use .csv, .tsv, .json, .jsonl, .parquet or .conll.")
+              '.parquet': pd.read_parquet, '.conll': read_conll, '.txt': lambda p: _lines(Path(p).read_text(encoding='utf-8'))}.get(path.suffix)
+    if reader is None: raise CliError(f"--data '{data}': cannot read '{path.suffix}' files; use .csv, .tsv, .json, .jsonl, .parquet, .conll or .txt (one document a line).")
     try: df = reader(path)
     except UnicodeDecodeError as e: raise CliError(f"--data '{data}' is not UTF-8 text ({e.reason} at byte {e.start}): re-encode it as UTF-8.") from None
     except ValueError as e: raise CliError(f"--data '{data}': could not read it ({e}).") from None
-    return df, text_col or 'text', label_col or 'label'
+    return df, *_default_cols(df, text_col, label_col)
 
 # %% ../nbs/14_cli.ipynb #2ac229ab
 def _check(cond, msg):
@@ -72,11 +82,11 @@ def _check_schedule(freeze_epochs=None, epochs=None, freeze_lr=None, lr=None, lr
     _check(lr_mult is None or lr_mult >= 1, "--lr-mult must be at least 1.")
 
 def train(
-    model:str='minilm-l6', # Checkpoint to fine-tune: asset name (minilm-l6, minilm-l3), local folder or hub name
-    data:str='tweet-sentiment', # Dataset name (tweet-sentiment, vader-tweets, wnut16) or a .csv/.tsv/.json/.jsonl/.parquet/.conll file
+    model:str='minilm-l6', # Checkpoint to fine-tune: asset name (minilm-l6, minilm-l3, smollm2-135m), local folder or hub name
+    data:str='tweet-sentiment', # Dataset name (tweet-sentiment, vader-tweets, wnut16, penn-treebank) or a .csv/.tsv/.json/.jsonl/.parquet/.conll/.txt file
     text_col:str=None, # Text column (the dataset's own for named sets, else 'text'); two comma-separated for pairs
-    label_col:str=None, # Label column (the dataset's own for named sets, else 'label'); several comma-separated for 0/1 multi-label
-    task:str=None, # A registered task (classification, multi_label, regression, token_classification, or one from --tasks-module); detected from the data when not given
+    label_col:str=None, # Label column (the dataset's own for named sets; else 'label', or 'completion' beside 'prompt', or none for plain text); several comma-separated for 0/1 multi-label
+    task:str=None, # A registered task (classification, multi_label, regression, token_classification, causal_lm, instruction, or one from --tasks-module); detected from the data when not given
     tasks_module:str=None, # A module or .py file to import first, which registers more tasks
     n:int=8000, # Rows to use, a random subset; 0 for all
     valid_pct:float=0.2, # Fraction of rows held out for validation
@@ -94,7 +104,7 @@ def train(
     checkpoint_every:int=None, # Also save a checkpoint every this many training batches
     resume:store_true=False, # Continue from the newest checkpoint in --checkpoint-dir (same options as the run that wrote it)
 ):
-    "Fine-tune a pretrained transformer on labelled texts, print validation metrics and save a Hugging Face folder"
+    "Fine-tune a pretrained transformer on labelled texts (or a language model on text or instructions), print validation metrics and save a Hugging Face folder"
     from fastai.torch_core import set_seed
     _check(n >= 0, f"--n must be 0 (all rows) or a positive number of rows, not {n}.")
     _check(0 < valid_pct < 1, f"--valid-pct must be between 0 and 1, not {valid_pct}.")
@@ -108,9 +118,11 @@ def train(
     start = time.time()
     import_tasks(tasks_module)
     df,text_col,label_col = _load_data(data, text_col, label_col)
-    text_cols,label_cols = text_col.split(','),label_col.split(',')
+    text_cols,label_cols = text_col.split(','),label_col.split(',') if label_col else []
     missing = [c for c in text_cols + label_cols if c not in df.columns]
     _check(not missing, f"Column(s) {missing} not in {data}; it has {list(df.columns)}. Pass --text-col / --label-col.")
+    if 'messages' in text_cols and df['messages'].map(lambda m: isinstance(m, str)).all():  # chat turns stored as JSON text (CSV)
+        df = df.assign(messages=df['messages'].map(json.loads))
     if n and n < len(df): df = df.sample(n, random_state=seed).reset_index(drop=True)
     set_seed(seed, reproducible=True)
     try:
@@ -122,7 +134,7 @@ def train(
     _check_schedule(**r)
     freeze_epochs,epochs,freeze_lr,lr,lr_mult = r['freeze_epochs'],r['epochs'],r['freeze_lr'],r['lr'],r['lr_mult']
     print(f"{dls.task.name} on {len(dls.train.dataset)} training and {len(dls.valid.dataset)} validation rows of {data}, "
-          f"labels {dls.vocab[:10]}{'...' if len(dls.vocab)>10 else ''}; model {model} on {dls.device}")
+          + (f"labels {dls.vocab[:10]}{'...' if len(dls.vocab)>10 else ''}; " if dls.vocab else '') + f"model {model} on {dls.device}")
     # a checkpoint of the unfrozen phase means the frozen one was done: resume there
     unfrozen_ckpt = ckpt is not None and checkpoint_info(ckpt)['frozen_idx'] == 0
     try:
@@ -171,14 +183,42 @@ def predict(
     for t,r in zip(items, res): print(json.dumps(dict(text=t if isinstance(t, str) else list(t), **pred.task.record(r))))
     return res
 
+# %% ../nbs/14_cli.ipynb #c758ca50
+def generate(
+    model:str, # Folder of a language model written by `finetune-nb train` or `save_pretrained`, or any causal-LM checkpoint
+    *prompts:str, # Prompts to continue (instruction models: questions, formatted with the chat template)
+    file:str=None, # A text file with one prompt per line, instead of (or besides) prompts
+    max_new_tokens:int=64, # Most tokens to generate per prompt
+    sample:store_true=False, # Sample instead of greedy decoding
+    temperature:float=1.0, # Sampling temperature
+    top_p:float=1.0, # Nucleus sampling: the smallest set of tokens with this much probability
+    top_k:int=50, # Sample from this many most likely tokens (0: all)
+    stop:str=None, # A string that ends the generation
+    seed:int=None, # Seed for sampling
+    device:str=None, # cpu or cuda; CUDA when available
+):
+    "Print one JSON object per prompt: the generated text and its token counts"
+    _check(prompts or file, "Give prompts to continue, or --file with one prompt per line.")
+    _check(not file or Path(file).exists(), f"--file '{file}' does not exist.")
+    items = list(prompts) + ([l for l in Path(file).read_text(encoding='utf-8').splitlines() if l.strip()] if file else [])
+    try: pred = Predictor.from_pretrained(model, device=device)
+    except (CheckpointError, ValueError, OSError) as e: raise CliError(str(e)) from e
+    if seed is not None:
+        from fastai.torch_core import set_seed
+        set_seed(seed)
+    try: res = pred.generate(items, max_new_tokens=max_new_tokens, do_sample=sample, temperature=temperature, top_p=top_p, top_k=top_k, stop=stop)
+    except (TypeError, ValueError) as e: raise CliError(str(e)) from e
+    for p,r in zip(items, res): print(json.dumps(dict(prompt=p, **r)))
+    return res
+
 # %% ../nbs/14_cli.ipynb #887864f3
-COMMANDS = dict(train=train, predict=predict)
+COMMANDS = dict(train=train, predict=predict, generate=generate)
 
 def main(argv:list|None=None):
-    "Entry point of the `finetune-nb` command: `finetune-nb train ...` or `finetune-nb predict ...`"
+    "Entry point of the `finetune-nb` command: `finetune-nb train ...`, `finetune-nb predict ...` or `finetune-nb generate ...`"
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
-        print("usage: finetune-nb {train,predict} [options]   (finetune-nb train --help for details)\n"
+        print("usage: finetune-nb {train,predict,generate} [options]   (finetune-nb train --help for details)\n"
               + "\n".join(f"  {k:8} {f.__doc__}" for k,f in COMMANDS.items()))
         return 0 if argv and argv[0] in ('-h', '--help') else 2
     cmd = argv.pop(0)

@@ -17,6 +17,7 @@ from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .core import load_tokenizer, max_positions, default_device, quiet_progress
 from .tasks import Task, get_task
+import finetune_nb.lm_tasks  # registers the language-model tasks
 
 # %% auto #0
 __all__ = ['pad_batch', 'LengthBucketDL', 'read_conll', 'HFDataLoaders']
@@ -136,12 +137,16 @@ def _as_dataset(source)->datasets.Dataset|datasets.DatasetDict:
             raise ValueError(f"A column mixes types ({e}): give each column one type, e.g. `df[col] = df[col].astype(str)`.") from None
     if not isinstance(source, (str, Path)):
         raise TypeError(f"Cannot read data from {type(source).__name__}: pass a DataFrame, a `datasets.Dataset` or `DatasetDict`, "
-                        "or the path of a .csv, .tsv, .json, .jsonl, .parquet or .conll file.")
+                        "or the path of a .csv, .tsv, .json, .jsonl, .parquet, .conll or .txt file.")
     path = Path(source)
     if not path.exists(): raise FileNotFoundError(f"Data file '{path}' does not exist.")
     if path.suffix in ('.conll', '.bio', '.iob'): return datasets.Dataset.from_pandas(read_conll(path))
+    if path.suffix == '.txt':  # one document a line, in a `text` column, for language models
+        lines = [l for l in path.read_text(encoding='utf-8').splitlines() if l.strip()]
+        if not lines: raise ValueError(f"'{path}' holds no text.")
+        return datasets.Dataset.from_dict(dict(text=lines))
     fmt = {'.csv':'csv', '.tsv':'csv', '.json':'json', '.jsonl':'json', '.parquet':'parquet'}.get(path.suffix)
-    if fmt is None: raise ValueError(f"Cannot read '{path.suffix}' files: pass a .csv, .tsv, .json, .jsonl, .parquet or .conll file, or a DataFrame (see `read_conll`).")
+    if fmt is None: raise ValueError(f"Cannot read '{path.suffix}' files: pass a .csv, .tsv, .json, .jsonl, .parquet, .conll or .txt file, or a DataFrame (see `read_conll`).")
     kw = dict(sep='\t') if path.suffix=='.tsv' else {}
     try:
         with quiet_progress(): return datasets.load_dataset(fmt, data_files=str(path), split='train', **kw)
@@ -201,12 +206,12 @@ class HFDataLoaders(DataLoaders):
         source, # `datasets.Dataset`, `DatasetDict` (with train and validation splits), DataFrame, or path to a .csv/.json/.parquet file
         checkpoint='minilm-l6', # Checkpoint whose tokenizer to use: asset name, local folder or hub name
         text_col:str|list='text', # Column of texts, or two columns for text pairs
-        label_col:str|list='label', # Label column, or several 0/1 columns for multi-label
-        task:str|Task|None=None, # 'classification', 'multi_label', 'regression'..., or None to detect it
+        label_col:str|list|None='label', # Label column, several 0/1 columns for multi-label, an answer column for instructions, or None for plain text (language modelling)
+        task:str|Task|None=None, # 'classification', 'multi_label', 'regression', 'token_classification', 'causal_lm', 'instruction'..., or None to detect it
         valid_col:str|None=None, # Boolean column marking validation rows
         valid_pct:float=0.2, # Fraction of rows for validation, split at random, when there is no `valid_col`
         seed:int=42, # Seed of the random split
-        max_length:int|None=None, # Truncate texts to this many tokens (the model's limit, at most 512, when None)
+        max_length:int|None=None, # Truncate texts to this many tokens, or cut language-model text into blocks of it (the model's limit, at most 512, when None)
         bs:int=32, # Training batch size
         val_bs:int|None=None, # Validation batch size (2 * `bs` when None)
         tokenizer=None, # A tokenizer to use instead of the checkpoint's
@@ -215,7 +220,7 @@ class HFDataLoaders(DataLoaders):
         pad_to_multiple_of:int|None=None, # Round padded lengths up (8 on GPU when None)
         bucket_size:int=50, # Training batches per length-sorted chunk; 1 for plain random batches
     ):
-        "DataLoaders from any tabular source of texts and labels"
+        "DataLoaders from any tabular source of texts and labels (or of texts alone, for language models)"
         text_cols,label_cols = listify(text_col),listify(label_col)
         if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: pass a positive batch size.")
         if max_length is not None and (not isinstance(max_length, int) or max_length < 2): raise ValueError(f"max_length={max_length!r}: pass at least 2 tokens, or None.")
@@ -230,7 +235,7 @@ class HFDataLoaders(DataLoaders):
         task = get_task(task, some, text_cols, label_cols)
         train,valid = _split(ds, valid_col, valid_pct, seed)
         for d in (train, valid): _check_texts(d, text_cols)
-        vocab = task.vocab(datasets.concatenate_datasets([train.select_columns(label_cols), valid.select_columns(label_cols)]), label_cols)
+        vocab = task.vocab(datasets.concatenate_datasets([train.select_columns(label_cols), valid.select_columns(label_cols)]) if label_cols else train, label_cols)
         _warn_unseen(task, train, label_cols, vocab)
         if tokenizer is None: tokenizer = load_tokenizer(checkpoint)
         limit = max_positions(checkpoint, tokenizer)

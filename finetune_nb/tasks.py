@@ -33,6 +33,7 @@ class Task:
     label_pad:int|None = None # Pad value of per-token targets
     thresholded:bool = False # Decisions are taken at thresholds, one per label
     numeric:bool = False # Outputs are numbers to predict, not classes
+    generates:bool = False # Predictions are generated text (language models): `predict` generates
     # Default training schedule (used by `finetune-nb train`): frozen epochs at `freeze_lr`, then all blocks at `slice(lr/lr_mult, lr)`
     recipe = dict(freeze_epochs=1, freeze_lr=1e-3, epochs=2, lr=3e-4, lr_mult=10)
 
@@ -215,7 +216,7 @@ class MultiLabel(Task):
     name,problem_type,priority = 'multi_label','multi_label_classification',30
     label_dtype,thresholded = 'float32',True
     def matches(self, ds, text_cols, label_cols):
-        return all(_is_text(ds, c) for c in text_cols) and (len(label_cols) > 1 or _is_list(ds, label_cols[0]))
+        return bool(label_cols) and all(_is_text(ds, c) for c in text_cols) and (len(label_cols) > 1 or _is_list(ds, label_cols[0]))
     def vocab(self, ds, label_cols):
         _check_no_missing(ds, label_cols)
         if len(label_cols) > 1:
@@ -255,7 +256,7 @@ class Regression(Task):
     name,problem_type,priority = 'regression','regression',20
     label_dtype,numeric = 'float32',True
     def matches(self, ds, text_cols, label_cols):
-        return all(_is_text(ds, c) for c in text_cols) and all(_is_fractional(ds, c) for c in label_cols)
+        return bool(label_cols) and all(_is_text(ds, c) for c in text_cols) and all(_is_fractional(ds, c) for c in label_cols)
     def vocab(self, ds, label_cols):
         _check_no_missing(ds, label_cols); _check_finite(ds, label_cols)
         return list(label_cols)
