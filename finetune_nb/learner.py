@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 import pandas as pd, torch
 import torch.nn.functional as F
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelBatchException
 from fastcore.basics import store_attr, ifnone, patch, first, listify
 from fastcore.meta import delegates
 from fastai.learner import Learner
@@ -25,7 +25,7 @@ from .nonfinite import NonFiniteGuard
 from .checkpoint import CheckpointCallback, with_resume
 
 # %% auto #0
-__all__ = ['hf_adamw', 'PadOutputs', 'HFLearner', 'hf_learner']
+__all__ = ['hf_adamw', 'PadOutputs', 'TokenGradAccumulation', 'HFLearner', 'hf_learner']
 
 # %% ../nbs/11_learner.ipynb #8d8d2e6b
 def hf_adamw(
@@ -47,6 +47,26 @@ class PadOutputs(Callback):
         n = self.length - self.pred.shape[1]
         if n > 0: self.learn.pred = F.pad(self.pred, (0, 0, 0, n))
         if n > 0 and len(self.yb): self.learn.yb = (F.pad(self.yb[0], (0, n), value=self.label_pad),)
+
+# %% ../nbs/11_learner.ipynb #e7bd9ba8
+class TokenGradAccumulation(Callback):
+    "Step every `n_acc` batches, on the gradient of the mean loss over all their targets (trained tokens, with the loss's `n_targets`; else rows)"
+    order,run_valid = MixedPrecision.order-4,False
+    def __init__(self, n_acc:int=4): # Batches per optimizer step
+        if not isinstance(n_acc, int) or n_acc < 1: raise ValueError(f"n_acc={n_acc!r}: pass a positive number of batches per step.")
+        store_attr()
+    def before_fit(self): self.count,self.targets = 0,0
+    def _n(self): return getattr(self.learn.loss_func, 'n_targets', len)(self.yb[0])
+    def after_loss(self):
+        n = self._n()
+        self.learn.loss_grad = self.loss_grad * n  # the batch's sum: the division by every target of the window comes at the step
+        self.targets += n
+    def before_step(self):
+        self.count += 1
+        if self.count < self.n_acc: raise CancelBatchException()  # keep the gradients, skip the step and zero_grad
+        for p in self.learn.model.parameters():
+            if p.grad is not None: p.grad.div_(max(self.targets, 1))
+        self.count,self.targets = 0,0
 
 # %% ../nbs/11_learner.ipynb #837d0b93
 class HFLearner(Learner):

@@ -34,6 +34,7 @@ class CausalLMLoss:
             return losses.view(len(targs), -1).sum(1) / n.clamp(min=1)
         total = losses.sum()
         return total if self.reduction == 'sum' else total / (t != IGNORE).sum().clamp(min=1)
+    def n_targets(self, targs): "Trained tokens in a batch of targets: what the mean is over"; return int((targs[:, 1:] != IGNORE).sum())
     def activation(self, x): "Next-token probabilities, for fastai's `get_preds`"; return F.softmax(x, dim=-1)
     def decodes(self, x): "The most likely next token at each position"; return x.argmax(dim=-1)
 

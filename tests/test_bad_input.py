@@ -69,8 +69,30 @@ def _lib(name):
     import finetune_nb.all as m
     return getattr(m, name)
 
+def _chat_data(**kw):
+    "Instruction DataLoaders on the tiny SmolLM2-tokenizer decoder, from columns `kw`"
+    return _lib('HFDataLoaders').from_df(pd.DataFrame({k: v for k,v in kw.items() if k not in ('checkpoint', 'max_length')}), checkpoint=kw.get('checkpoint', _lib('tiny_model_path')('smollm2')),
+                                         text_col='messages' if 'messages' in kw else 'prompt', label_col=None if 'messages' in kw else 'completion', max_length=kw.get('max_length'))
+
+def _chat():
+    "A Predictor on the tiny SmolLM2-tokenizer decoder, for instructions"
+    from transformers import AutoModelForCausalLM
+    path = _lib('tiny_model_path')('smollm2')
+    return _lib('Predictor')(AutoModelForCausalLM.from_pretrained(path), _lib('load_tokenizer')(path), 'instruction', max_length=64, device='cpu')
+
 # (entry point, what is wrong, call, error type, phrase in the message)
 CASES = [
+    # language models
+    ('HFDataLoaders.from_df', 'a chat turn with an unknown role', lambda e: _chat_data(messages=[[dict(role='robot', content='beep'), dict(role='assistant', content='ok')]] * 4), ValueError, "use one of ('system', 'user', 'assistant')"),
+    ('HFDataLoaders.from_df', 'a conversation with no assistant turn', lambda e: _chat_data(messages=[[dict(role='user', content='hi')]] * 4), ValueError, "end each conversation with the assistant's answer"),
+    ('HFDataLoaders.from_df', 'an empty answer', lambda e: _chat_data(prompt=['hi'] * 4, completion=['ok', '', 'ok', 'ok']), ValueError, 'every prompt and answer needs some text'),
+    ('HFDataLoaders.from_df', 'an empty prompt', lambda e: _chat_data(prompt=['hi', ' ', 'hi', 'hi'], completion=['ok'] * 4), ValueError, 'empty or missing text'),
+    ('HFDataLoaders.from_df', 'chat data for a model without a chat template', lambda e: _chat_data(prompt=['hi'] * 4, completion=['ok'] * 4, checkpoint=_lib('tiny_model_path')('llama')), ValueError, 'pass task=Instruction(template='),
+    ('HFDataLoaders.from_df', 'an answer longer than max_length', lambda e: _chat_data(prompt=['hi'] * 4, completion=['word ' * 40] * 4, max_length=16), ValueError, 'raise max_length'),
+    ('Predictor.generate', 'generating from an encoder', lambda e: e.learn.predictor().generate('hi'), TypeError, 'load a causal language model'),
+    ('Predictor.generate', 'stop strings that are not strings', lambda e: _chat().generate('hi', stop=[1]), TypeError, 'a string or a list of non-empty strings'),
+    ('Predictor.generate', 'temperature 0 with sampling', lambda e: _chat().generate('hi', do_sample=True, temperature=0), ValueError, 'do_sample=False for greedy'),
+    ('Predictor.generate', 'a turn that is not a dict', lambda e: _chat().generate([[dict(role='user', content='hi'), 'oops']]), ValueError, 'one dict per turn'),
     # data
     ('HFDataLoaders.from_df', 'None', lambda e: _lib('HFDataLoaders').from_df(None, checkpoint=e.tiny), TypeError, 'pass a DataFrame'),
     ('HFDataLoaders.from_df', 'wrong type (int)', lambda e: _lib('HFDataLoaders').from_df(123, checkpoint=e.tiny), TypeError, 'pass a DataFrame'),
