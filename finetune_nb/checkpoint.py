@@ -19,7 +19,7 @@ from fastai.callback.tracker import TrackerCallback
 from safetensors.torch import save_file, load_file
 import finetune_nb
 from .core import CheckpointError
-from .files import atomic_save, sha256
+from .files import atomic_save, sha256, display_path
 from .signals import StopOnSignal
 
 # %% auto #0
@@ -52,16 +52,16 @@ def verify_checkpoint(
 )->Path:
     "`path` if it is a complete checkpoint whose files match its manifest; else a `CheckpointError` saying what is wrong"
     path = Path(path)
-    if not path.is_dir(): raise CheckpointError(f"Checkpoint '{path}' does not exist: pass a folder written by `CheckpointCallback`, or resume='latest'.")
+    if not path.is_dir(): raise CheckpointError(f"Checkpoint '{display_path(path)}' does not exist: pass a folder written by `CheckpointCallback`, or resume='latest'.")
     if not (path/MANIFEST).exists():
-        raise CheckpointError(f"Checkpoint '{path}' has no {MANIFEST}: it is incomplete (the run stopped while writing it) or not a checkpoint.")
+        raise CheckpointError(f"Checkpoint '{display_path(path)}' has no {MANIFEST}: it is incomplete (the run stopped while writing it) or not a checkpoint.")
     try: files = json.loads((path/MANIFEST).read_text())['files']
-    except (ValueError, KeyError, UnicodeDecodeError) as e: raise CheckpointError(f"Checkpoint '{path}' has an unreadable {MANIFEST} ({e}).") from None
+    except (ValueError, KeyError, UnicodeDecodeError) as e: raise CheckpointError(f"Checkpoint '{display_path(path)}' has an unreadable {MANIFEST} ({e}).") from None
     for f,info in files.items():
         p = path/f
-        if not p.exists(): raise CheckpointError(f"Checkpoint '{path}' is missing {f}.")
+        if not p.exists(): raise CheckpointError(f"Checkpoint '{display_path(path)}' is missing {f}.")
         if p.stat().st_size != info['bytes'] or sha256(p) != info['sha256']:
-            raise CheckpointError(f"Checkpoint '{path}' is corrupt: {f} does not match the sha256 in its manifest.")
+            raise CheckpointError(f"Checkpoint '{display_path(path)}' is corrupt: {f} does not match the sha256 in its manifest.")
     return path
 
 # %% ../nbs/10_checkpoint.ipynb #b6b80e23
@@ -94,9 +94,9 @@ def checkpoint_info(
     "What checkpoint `path` holds: where in the fit it was written, the fit that wrote it, its metrics and the best so far"
     path = Path(path)
     try: state = json.loads((path/'state.json').read_text())
-    except FileNotFoundError: raise CheckpointError(f"Checkpoint '{path}' has no state.json: pass a folder written by `CheckpointCallback`.") from None
+    except FileNotFoundError: raise CheckpointError(f"Checkpoint '{display_path(path)}' has no state.json: pass a folder written by `CheckpointCallback`.") from None
     except (ValueError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"Checkpoint '{path}' has an unreadable state.json ({e}): it is corrupt; pass another checkpoint.") from None
+        raise CheckpointError(f"Checkpoint '{display_path(path)}' has an unreadable state.json ({e}): it is corrupt; pass another checkpoint.") from None
     return dict(**state['position'], **state['fit'], metrics=state['metrics'], best=state.get('best'),
                 finetune_nb_version=state['finetune_nb_version'], time=state['time'])
 
@@ -217,11 +217,11 @@ def _load(self:CheckpointCallback, path:Path):
     fit,now = state['fit'],_fit_signature(learn)
     if fit != now:
         diff = ', '.join(f"{k} {fit[k]} there, {now[k]} here" for k in fit if fit[k] != now.get(k))
-        raise CheckpointError(f"Checkpoint '{path}' was written by a different fit ({diff}). Resume with the same data, "
+        raise CheckpointError(f"Checkpoint '{display_path(path)}' was written by a different fit ({diff}). Resume with the same data, "
                               "freezing and fit call (epochs, batch size) as the run that wrote it.")
     dev = next(learn.model.parameters()).device
     try: learn.model.load_state_dict(load_file(path/'model.safetensors', device=str(dev)))
-    except RuntimeError as e: raise CheckpointError(f"Checkpoint '{path}' holds weights of a different model: {str(e).splitlines()[0]}") from None
+    except RuntimeError as e: raise CheckpointError(f"Checkpoint '{display_path(path)}' holds weights of a different model: {str(e).splitlines()[0]}") from None
     learn.opt.load_state_dict(_from_json(state['optimizer'], tensors))  # torch moves the moments to the parameters' device
     if state['scaler'] is not None and getattr(learn, 'scaler', None) is not None: learn.scaler.load_state_dict(state['scaler'])
     rec,r = learn.recorder,state['recorder']
@@ -377,11 +377,11 @@ def after_fit(self:CheckpointCallback):
 
 # %% ../nbs/10_checkpoint.ipynb #22dd2b6b
 @patch
-def _stop_note(self:CheckpointCallback)->str: return f", with a checkpoint in '{self.folder}'"
+def _stop_note(self:CheckpointCallback)->str: return f", with a checkpoint in '{display_path(self.folder)}'"
 
 @patch
 def _interrupt(self:CheckpointCallback):
-    path = self.saved[-1] if self.saved else None
+    path = display_path(self.saved[-1]) if self.saved else None
     StopOnSignal._interrupt(self, f"; checkpoint {path}. Continue with the same fit call and resume='{path}'")
 
 # %% ../nbs/10_checkpoint.ipynb #7ab2339d

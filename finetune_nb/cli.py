@@ -14,6 +14,7 @@ import pandas as pd
 from fastcore.script import parse_cli, CliError, store_true
 from . import external
 from .core import CheckpointError
+from .files import display_path
 from .data import HFDataLoaders, read_conll
 from .learner import hf_learner
 from .inference import Predictor
@@ -148,7 +149,8 @@ def train(
     path = learn.save_pretrained(out)
     (path/'eval_results.json').write_text(json.dumps(metrics, indent=2))
     print('Validation: ' + ', '.join(f'{k} {v:.4f}' for k,v in metrics.items()))
-    print(f"Saved to {path} in {time.time()-start:.0f}s. Predict with: finetune-nb predict {out} \"some text\"")
+    how = 'generate' if learn.dls.task.generates else 'predict'
+    print(f"Saved to {display_path(path)} in {time.time()-start:.0f}s. {how.capitalize()} with: finetune-nb {how} {out} \"some text\"")
     return metrics
 
 # %% ../nbs/14_cli.ipynb #d3396bac

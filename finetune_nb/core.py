@@ -6,7 +6,7 @@ Docs: https://finetune-nb.github.io/finetune_nb/core.html.md"""
 
 # %% ../nbs/02_core.ipynb #d798ef18
 from __future__ import annotations
-import os
+import os, re
 from contextlib import contextmanager
 from pathlib import Path
 import torch, datasets, transformers
@@ -23,7 +23,11 @@ class CheckpointError(ValueError):
     "A checkpoint that cannot be found or loaded, with the fix in the message"
 
 # %% ../nbs/02_core.ipynb #861defc6
-def _looks_like_path(name:str): return os.sep in name or name.startswith(('.', '~')) or Path(name).suffix != ''
+_HUB_ID = re.compile(r'[\w.-]+(/[\w.-]+)?')  # 'name' or 'org/name', as the hub spells model ids ('Qwen/Qwen2.5-0.5B')
+
+def _looks_like_path(name:str):
+    "A path rather than a hub id: it starts like a path, does not fit the hub's form, or its folder part exists here"
+    return name.startswith(('.', '~', os.sep)) or not _HUB_ID.fullmatch(name) or ('/' in name and Path(name).parent.is_dir())
 
 def resolve_checkpoint(
     checkpoint:str|Path|PretrainedConfig, # Asset name, local folder, hub name or config

@@ -23,7 +23,7 @@ import finetune_nb.lm_tasks  # registers the language-model tasks
 __all__ = ['pad_batch', 'LengthBucketDL', 'read_conll', 'HFDataLoaders']
 
 # %% ../nbs/04_data.ipynb #02af9580
-_PAD_INPUTS = dict(attention_mask=0, token_type_ids=0, special_tokens_mask=1)
+_PAD_INPUTS = dict(attention_mask=0, token_type_ids=0, special_tokens_mask=1, position_ids=0)  # padding at position 0: its own packed example
 
 def _pad(rows, value, length, dtype=torch.long):
     res = np.full((len(rows), length), value, dtype=np.int64 if dtype==torch.long else np.float32)

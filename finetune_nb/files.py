@@ -6,7 +6,7 @@ import hashlib, os, re, shutil, tempfile, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['sha256', 'sweep_temporary', 'atomic_save']
+__all__ = ['sha256', 'sweep_temporary', 'atomic_save', 'display_path']
 
 # %% ../nbs/00_files.ipynb #640c5c7a
 def sha256(
@@ -95,3 +95,12 @@ def atomic_save(
     finally:
         if work is not None: shutil.rmtree(work, ignore_errors=True)
     return path
+
+# %% ../nbs/00_files.ipynb #f69ef7c4
+def display_path(
+    path:str|Path, # A file or folder
+)->str:
+    "`path` relative to the working folder when it is inside it, else absolute"
+    p = Path(path).expanduser().absolute()
+    try: return str(p.relative_to(Path.cwd()))
+    except ValueError: return str(p)

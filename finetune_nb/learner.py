@@ -77,6 +77,11 @@ class HFLearner(Learner):
     # each fit method takes `resume=`: a checkpoint of `CheckpointCallback` to continue from exactly
     fit,fit_one_cycle = with_resume(Learner.fit),with_resume(Learner.fit_one_cycle)
     fit_flat_cos,fit_sgdr = with_resume(Learner.fit_flat_cos),with_resume(Learner.fit_sgdr)
+    optimizer_steps = 0 # Updates made by this learner's fits; `lr_find`'s are left out, since it puts the weights back
+
+    def _step(self):
+        super()._step()
+        if not hasattr(self, 'lr_finder'): self.optimizer_steps += 1
 
     def predictor(self,
         thresh:float|list|None=None, # Multi-label threshold(s); the learner's when None
@@ -104,9 +109,10 @@ class HFLearner(Learner):
         path:str|Path, # Folder to write; `transformers.pipeline` and `Predictor.from_pretrained` read it
     )->Path:
         "Write weights (safetensors), tokenizer, config with label names, and finetune_nb metadata, atomically"
-        # an optimizer that has taken a step holds state; `lr_find` puts the state back as it was, like the weights
+        # steps taken here, or optimizer state restored from a checkpoint (fastai's `freeze`/`unfreeze` clear that state)
         opt = getattr(self.opt, 'opt', self.opt)  # the torch optimizer inside fastai's `OptimWrapper`
-        return self.predictor().save_pretrained(path, trained=opt is not None and any(len(s) for s in opt.state.values()))
+        trained = self.optimizer_steps > 0 or (opt is not None and any(len(s) for s in opt.state.values()))
+        return self.predictor().save_pretrained(path, trained=trained)
 
 # %% ../nbs/11_learner.ipynb #5b85af11
 @delegates(Learner.__init__)
@@ -123,12 +129,20 @@ def hf_learner(
     checkpoint_dir:str|Path|None=None, # Save checkpoints here during fits (`CheckpointCallback`); `fit_one_cycle(..., resume='latest')` continues from the newest
     checkpoint_every:int|None=None, # With `checkpoint_dir`: also save every this many training batches, besides each epoch's end
     max_nonfinite:int|None=10, # Skip updates whose loss or gradients are NaN or infinite, stopping the fit after this many (`NonFiniteGuard`); None to go without
+    gradient_checkpointing:bool=False, # Recompute activations in the backward pass instead of keeping them: less memory, about a third more compute
     **kwargs, # Passed to `Learner`
 )->HFLearner:
     "A Learner that fine-tunes `checkpoint` on `dls` for its task"
     if not isinstance(dls, HFDataLoaders): raise TypeError(f"hf_learner needs DataLoaders from `HFDataLoaders`, not {type(dls).__name__}: build them with `HFDataLoaders.from_df(df, ...)`.")
     task = dls.task
     model = load_model(ifnone(checkpoint, dls.checkpoint), task, dls.vocab, tokenizer=dls.tokenizer).to(dls.device)
+    task.check_model(model)
+    if gradient_checkpointing:
+        if not model.supports_gradient_checkpointing: raise ValueError(f"{type(model).__name__} does not support gradient checkpointing: pass gradient_checkpointing=False.")
+        kw = dict(use_reentrant=False)  # the non-reentrant form also works with frozen embeddings
+        # transformers 5.25 renamed it `activation_checkpointing_enable`
+        if hasattr(model, 'activation_checkpointing_enable'): model.activation_checkpointing_enable(kw)
+        else: model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kw)
     if max_nonfinite is not None and not any(getattr(cb, 'name', None) == 'non_finite_guard' for cb in listify(kwargs.get('cbs'))):
         kwargs['cbs'] = listify(kwargs.get('cbs')) + [NonFiniteGuard(max_nonfinite)]
     if checkpoint_dir is not None: kwargs['cbs'] = listify(kwargs.get('cbs')) + [CheckpointCallback(checkpoint_dir, every_steps=checkpoint_every)]

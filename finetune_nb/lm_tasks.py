@@ -11,7 +11,8 @@ from fastcore.basics import store_attr
 from .tasks import Task, register_task, _arrow, _is_text, _softmax, _np
 
 # %% auto #0
-__all__ = ['IGNORE', 'ANSWER_COLS', 'ROLES', 'LanguageModelTask', 'CausalLM', 'check_conversation', 'Instruction']
+__all__ = ['IGNORE', 'ANSWER_COLS', 'ROLES', 'LanguageModelTask', 'CausalLM', 'check_conversation', 'Instruction',
+           'pack_examples']
 
 # %% ../nbs/03b_lm_tasks.ipynb #51506cf7
 IGNORE = -100 # Target of a token that is not trained
@@ -28,6 +29,11 @@ def _marked(ids, mask, labels, tokenizer, mark=('«', '»'), keep=60)->str:
             res.append(f'{mark[0]}{text}{mark[1]}' if trained[start] else text)
             start = k
     return ''.join(res)
+
+def _examples(positions:list)->list:
+    "`(start, end)` of each example of a packed row: runs of positions counting from 0; padding (lone zeros) left out"
+    starts = [k for k,p in enumerate(positions) if p == 0] + [len(positions)]
+    return [(s, e) for s,e in zip(starts, starts[1:]) if e - s > 1]
 
 class LanguageModelTask(Task):
     "What causal-LM tasks share: no labels, the model's LM head, next-token loss and metrics, generation at predict time"
@@ -47,6 +53,9 @@ class LanguageModelTask(Task):
     def metrics(self, vocab):
         from finetune_nb.lm_metrics import lm_metrics
         return lm_metrics()
+    def model_inputs(self, x):
+        "The batch, with the generation cache off: training and scoring never reuse it"
+        return {**x, 'use_cache': False}
     def _eos(self, tokenizer):
         if tokenizer.eos_token_id is None:
             raise ValueError(f"The tokenizer ({type(tokenizer).__name__}) has no EOS token, so the model could not learn where a text ends: "
@@ -76,9 +85,14 @@ class LanguageModelTask(Task):
     def targets(self, y, vocab): return [[t for t in r if t != IGNORE] for r in y.tolist()]
     def show(self, x, y, tokenizer, vocab, logits=None, thresh=None):
         "Each row's text with the trained tokens «marked»; with `logits`, the model's guess at each trained token"
-        ids, mask = x['input_ids'].tolist(), x.get('attention_mask', x['input_ids'] * 0 + 1).tolist()
+        ids = x['input_ids'].tolist()
         labels = y.tolist() if y is not None else [[0]*len(r) for r in ids]
-        res = pd.DataFrame(dict(text=[_marked(i, m, l, tokenizer) for i,m,l in zip(ids, mask, labels)]))
+        if 'attention_mask' not in x and 'position_ids' in x:  # packed rows: each example shown apart
+            text = [' ‖ '.join(_marked(i[s:e], [1]*(e-s), l[s:e], tokenizer) for s,e in _examples(p)) for i,l,p in zip(ids, labels, x['position_ids'].tolist())]
+        else:
+            mask = x.get('attention_mask', x['input_ids'] * 0 + 1).tolist()
+            text = [_marked(i, m, l, tokenizer) for i,m,l in zip(ids, mask, labels)]
+        res = pd.DataFrame(dict(text=text))
         if y is not None: res['trained_tokens'] = [sum(t != IGNORE for t in l[1:]) for l in labels]
         if logits is not None:
             guess = _np(logits).argmax(-1).tolist()
@@ -127,6 +141,7 @@ class Instruction(LanguageModelTask):
     def __init__(self,
         template:str|None=None, # A Jinja chat template, for a tokenizer that has none (or to override it)
         system:str|None=None, # A system prompt put before every conversation that has none
+        packing:bool=False, # Pack short examples into rows of up to `max_length` tokens, each attending only to itself (`pack_examples`)
     ): store_attr()
     def matches(self, ds, text_cols, label_cols):
         if len(text_cols) != 1: return False
@@ -177,7 +192,24 @@ class Instruction(LanguageModelTask):
                                  "raise max_length (up to the model's positions) or shorten or drop the long answers.")
             p = p[len(p) + len(a) - max_length:] if len(p) + len(a) > max_length else p  # long prompts lose their oldest tokens
             res['input_ids'].append(p + a); res['attention_mask'].append([1] * (len(p) + len(a))); res['labels'].append([IGNORE] * len(p) + a)
-        return res
+        return pack_examples(res, max_length) if self.packing else res
+
+    def check_model(self, model):
+        "With `packing`, fail unless the model's attention keeps packed examples apart (transformers does it from `position_ids` for most decoders)"
+        if not self.packing: return
+        import torch
+        a,b = (torch.arange(n, device=model.device)[None] * 7 % model.config.vocab_size + 1 for n in (5, 4))
+        pos = torch.tensor([[0, 1, 2, 3, 4, 0, 1, 2, 3]], device=model.device)
+        was = model.training
+        try:
+            model.eval()
+            with torch.no_grad():
+                alone = model(input_ids=b, use_cache=False).logits[0].float()
+                packed = model(input_ids=torch.cat([a, b], 1), position_ids=pos, use_cache=False).logits[0, 5:].float()
+        finally: model.train(was)
+        if (packed - alone).abs().max() > 1e-3 * alone.abs().max() + 1e-4:
+            raise ValueError(f"{type(model).__name__} lets packed examples attend to each other (its attention ignores `position_ids` restarts), "
+                             "so packing would leak one example into the next: pass task=Instruction(packing=False).")
 
     def prompt(self, item, tokenizer):
         msgs = [dict(role='user', content=item)] if isinstance(item, str) else check_conversation(item)
@@ -189,3 +221,19 @@ class Instruction(LanguageModelTask):
         return super().items(inputs, n_texts)
 
 register_task(Instruction());
+
+# %% ../nbs/03b_lm_tasks.ipynb #70d0564e
+def pack_examples(
+    rows:dict, # `input_ids` and `labels` of tokenised examples
+    max_length:int, # Tokens per packed row
+)->dict:
+    "Examples packed first-fit, longest first, into rows of at most `max_length` tokens, with `position_ids` restarting at each example"
+    ids, labels = rows['input_ids'], rows['labels']
+    free, packs = [], []
+    for i in sorted(range(len(ids)), key=lambda i: -len(ids[i])):
+        j = next((j for j,f in enumerate(free) if f >= len(ids[i])), None)
+        if j is None: free.append(max_length); packs.append([]); j = len(packs) - 1
+        free[j] -= len(ids[i]); packs[j].append(i)
+    return dict(input_ids=[sum((ids[i] for i in p), []) for p in packs],
+                labels=[sum(([IGNORE] + labels[i][1:] for i in p), []) for p in packs],
+                position_ids=[sum((list(range(len(ids[i]))) for i in p), []) for p in packs])

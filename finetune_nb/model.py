@@ -114,10 +114,10 @@ def check_tokenizer(model:PreTrainedModel, tokenizer):
 
 # %% ../nbs/05_model.ipynb #6b0d7e62
 class HFModel(nn.Module):
-    "Calls a transformers model on a batch dict and returns what its task trains on (`Task.output`: the logits, for the tasks here)"
+    "Calls a transformers model on a batch dict (as `Task.model_inputs` says) and returns what its task trains on (`Task.output`: the logits, for the tasks here)"
     def __init__(self, hf_model:PreTrainedModel, task:Task|None=None): # `task` picks the output; the protocol's default (logits) when None
         super().__init__(); self.hf_model,self.task = hf_model,task or Task()
-    def forward(self, x:dict): return self.task.output(self.hf_model(**x))
+    def forward(self, x:dict): return self.task.output(self.hf_model(**self.task.model_inputs(x)))
 
 # %% ../nbs/05_model.ipynb #5a50550a
 def _block_stack(model:nn.Module):

@@ -75,9 +75,14 @@ class Task:
     def vocab_from_config(self, config)->list:
         "Label names of a saved model whose finetune_nb metadata does not list them"
         return [config.id2label[i] for i in range(config.num_labels)]
+    def model_inputs(self, x:dict)->dict:
+        "The keyword arguments the model is called with, from a batch's inputs"
+        return x
     def output(self, out):
         "The tensor that the loss, the metrics and `decode` use, from what the model returns"
         return out.logits
+    def check_model(self, model):
+        "Fail early, with the fix, when `model` cannot train this task as it is set up"
 
     # training
     def loss_func(self, vocab:list): "The fastai loss function for this task's outputs and targets"; raise NotImplementedError
@@ -133,7 +138,7 @@ class Task:
 # %% ../nbs/03_tasks.ipynb #2c6c4ab6
 TASKS = {}
 
-HOOKS = ('matches', 'vocab', 'encode', 'tokenize', 'prepare', 'model_kwargs', 'vocab_from_config', 'output', 'loss_func', 'metrics',
+HOOKS = ('matches', 'vocab', 'encode', 'tokenize', 'prepare', 'model_kwargs', 'vocab_from_config', 'model_inputs', 'output', 'check_model', 'loss_func', 'metrics',
          'items', 'encode_items', 'join', 'decode', 'record', 'targets', 'show')
 REQUIRED_HOOKS = ('vocab', 'loss_func', 'decode') # the base `Task` has no default for these, nor for `encode` unless `prepare` is overridden
 

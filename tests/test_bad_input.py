@@ -80,6 +80,17 @@ def _chat():
     path = _lib('tiny_model_path')('smollm2')
     return _lib('Predictor')(AutoModelForCausalLM.from_pretrained(path), _lib('load_tokenizer')(path), 'instruction', max_length=64, device='cpu')
 
+def _packed_dls():
+    "Packed instruction DataLoaders on the tiny SmolLM2-tokenizer decoder"
+    from finetune_nb.lm_tasks import Instruction
+    return _lib('HFDataLoaders').from_df(pd.DataFrame(dict(prompt=['hi', 'yo'] * 4, completion=['ok'] * 8)), checkpoint=_lib('tiny_model_path')('smollm2'),
+                                         text_col='prompt', label_col='completion', task=Instruction(packing=True), max_length=128)
+
+def _opt_config():
+    "A tiny OPT decoder: its attention ignores restarting positions, so packed examples would see each other"
+    from transformers import OPTConfig
+    return OPTConfig(num_hidden_layers=2, hidden_size=32, ffn_dim=64, num_attention_heads=2, word_embed_proj_dim=32, vocab_size=49152)
+
 # (entry point, what is wrong, call, error type, phrase in the message)
 CASES = [
     # language models
@@ -89,6 +100,7 @@ CASES = [
     ('HFDataLoaders.from_df', 'an empty prompt', lambda e: _chat_data(prompt=['hi', ' ', 'hi', 'hi'], completion=['ok'] * 4), ValueError, 'empty or missing text'),
     ('HFDataLoaders.from_df', 'chat data for a model without a chat template', lambda e: _chat_data(prompt=['hi'] * 4, completion=['ok'] * 4, checkpoint=_lib('tiny_model_path')('llama')), ValueError, 'pass task=Instruction(template='),
     ('HFDataLoaders.from_df', 'an answer longer than max_length', lambda e: _chat_data(prompt=['hi'] * 4, completion=['word ' * 40] * 4, max_length=16), ValueError, 'raise max_length'),
+    ('hf_learner', 'packing on a model whose attention mixes packed examples', lambda e: _lib('hf_learner')(_packed_dls(), checkpoint=_opt_config()), ValueError, 'pass task=Instruction(packing=False)'),
     ('Predictor.generate', 'generating from an encoder', lambda e: e.learn.predictor().generate('hi'), TypeError, 'load a causal language model'),
     ('Predictor.generate', 'stop strings that are not strings', lambda e: _chat().generate('hi', stop=[1]), TypeError, 'a string or a list of non-empty strings'),
     ('Predictor.generate', 'temperature 0 with sampling', lambda e: _chat().generate('hi', do_sample=True, temperature=0), ValueError, 'do_sample=False for greedy'),

@@ -22,6 +22,8 @@ def run(path, flags=()):
     # fastai's layers still call torch.jit.script, deprecated upstream: a reader's page should not show that warning
     os.environ['PYTHONWARNINGS'] = 'ignore:`torch.jit.script` is deprecated:FutureWarning'
     os.environ['HF_HUB_DISABLE_PROGRESS_BARS'] = '1'  # transformers' weight-loading bars: noise on a page
+    os.environ['HF_DATASETS_DISABLE_PROGRESS_BARS'] = '1'  # and datasets' tokenizing bars
+    os.environ['IN_TEST'] = '1'  # as under nbdev-test: a notebook's closing nbdev_export() is left to `nbdev-export`
     os.environ.pop('MPLBACKEND', None)  # a non-interactive backend (CI sets Agg) would keep plots out of the saved page
     NotebookClient(nb, timeout=3600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
     for i,src in held.items(): nb.cells[i].source,nb.cells[i].outputs = src,[]
