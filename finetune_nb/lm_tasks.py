@@ -211,6 +211,7 @@ class Instruction(LanguageModelTask):
             raise ValueError(f"{type(model).__name__} lets packed examples attend to each other (its attention ignores `position_ids` restarts), "
                              "so packing would leak one example into the next: pass task=Instruction(packing=False).")
 
+    def system_prompt(self): return self.system or ''
     def prompt(self, item, tokenizer):
         msgs = [dict(role='user', content=item)] if isinstance(item, str) else check_conversation(item)
         return tokenizer.apply_chat_template(self._with_system(msgs), chat_template=self.chat_template(tokenizer), tokenize=False, add_generation_prompt=True)

@@ -119,6 +119,9 @@ class Task:
     def record(self, pred)->dict:
         "A prediction as one JSON-ready dict"
         return dict(pred)
+    def system_prompt(self)->str|None:
+        "The system prompt a conversation starts with ('' leaves it to the chat template); None for a task that takes no conversation"
+        return None
 
     # display
     def targets(self, y, vocab:list)->list:
@@ -139,7 +142,7 @@ class Task:
 TASKS = {}
 
 HOOKS = ('matches', 'vocab', 'encode', 'tokenize', 'prepare', 'model_kwargs', 'vocab_from_config', 'model_inputs', 'output', 'check_model', 'loss_func', 'metrics',
-         'items', 'encode_items', 'join', 'decode', 'record', 'targets', 'show')
+         'items', 'encode_items', 'join', 'decode', 'record', 'system_prompt', 'targets', 'show')
 REQUIRED_HOOKS = ('vocab', 'loss_func', 'decode') # the base `Task` has no default for these, nor for `encode` unless `prepare` is overridden
 
 def missing_hooks(task:Task)->list:

@@ -1,4 +1,4 @@
-"""ipywidgets explorers for a fine-tuned model: a live prediction box, an error browser with token attributions, a multi-label threshold tuner and a confusion-matrix drill-down; on a Learner, or on a saved model and a labelled DataFrame
+"""ipywidgets explorers for a fine-tuned model: a live prediction box, an error browser with token attributions, a multi-label threshold tuner, a confusion-matrix drill-down and a generation playground for language models; on a Learner, or on a saved model and a labelled DataFrame
 
 Docs: https://finetune-nb.github.io/finetune_nb/widgets.html.md"""
 
@@ -6,10 +6,11 @@ Docs: https://finetune-nb.github.io/finetune_nb/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #1cb95087
 from __future__ import annotations
-import html, zlib
+import html, time, zlib
+from pathlib import Path
 import numpy as np, pandas as pd, torch
 import ipywidgets as W
-from fastcore.basics import store_attr, patch
+from fastcore.basics import store_attr, patch, ifnone
 from .tasks import Task, Classification, MultiLabel, Regression, TokenClassification
 from .inference import Predictor
 from .learner import HFLearner
@@ -17,14 +18,18 @@ from .interpret import HFInterpretation, prf
 
 # %% auto #0
 __all__ = ['as_predictor', 'as_interpretation', 'label_colour', 'prob_bars', 'entity_html', 'PredictionBox', 'token_attributions',
-           'attribution_html', 'ErrorBrowser', 'ThresholdTuner', 'ConfusionDrilldown']
+           'attribution_html', 'ErrorBrowser', 'ThresholdTuner', 'ConfusionDrilldown', 'GenerationPlayground']
 
 # %% ../nbs/13_widgets.ipynb #64c7b947
-def as_predictor(source)->Predictor:
-    "A `Predictor` from a Learner or a `Predictor`"
+def as_predictor(
+    source, # A Learner, a `Predictor`, or a folder written by `save_pretrained`
+)->Predictor:
+    "A `Predictor` from a Learner, a `Predictor` or a saved folder"
     if isinstance(source, Predictor): return source
     if isinstance(source, HFLearner): return source.predictor()
-    raise TypeError(f"Expected a Learner from `hf_learner` or a `Predictor`, got {type(source).__name__}.")
+    if isinstance(source, (str, Path)) and Path(source).is_dir(): return Predictor.from_pretrained(source)
+    got = f"'{source}', which is not a folder" if isinstance(source, (str, Path)) else type(source).__name__
+    raise TypeError(f"Expected a Learner from `hf_learner`, a `Predictor` or a folder saved with `save_pretrained`, got {got}.")
 
 def as_interpretation(
     source, # An `HFInterpretation`, a Learner, or a `Predictor`
@@ -109,7 +114,7 @@ def html_prediction(self:TokenClassification, text, pred):
 class PredictionBox(W.VBox):
     "Type a text, see the model's prediction: probabilities as bars, labels above threshold, a value, or highlighted entities"
     def __init__(self,
-        source, # A Learner or a `Predictor`
+        source, # A Learner, a `Predictor` or a saved folder
         text:str|tuple='', # A first text to predict (a pair of texts for pair models)
         placeholder:str='Type a text and press Enter',
     ):
@@ -371,3 +376,84 @@ class ConfusionDrilldown(W.VBox):
         self.title.value = f'<b>actual {html.escape(str(actual))}, predicted {html.escape(str(predicted))}</b>: {n} item{"s" if n != 1 else ""}' + (
             f', the {self.max_n} with the highest loss shown' if n > self.max_n else '')
         self.examples.value = self.interp.show_items(self.items[:self.max_n]).to_html(classes='fnb-examples') if n else ''
+
+# %% ../nbs/13_widgets.ipynb #017f17c3
+def _generation_html(gen:dict, seconds:float)->str:
+    n = gen['new_tokens']
+    text = f'<div class="fnb-generated" style="white-space:pre-wrap;border-left:3px solid #1f77b4;padding:4px 8px">{html.escape(gen["text"].rstrip())}</div>' if gen['text'].strip() \
+        else '<div class="fnb-generated"><i>The model ended its text at once.</i></div>'
+    why = 'reached max_new_tokens' if gen['finish_reason'] == 'length' else 'ended by the model'
+    return (text + f'<div class="fnb-gen-stats" style="color:#666;font-size:85%;margin-top:4px">{n} new token{"" if n == 1 else "s"} in {seconds:.2f} s '
+            f'({n / max(seconds, 1e-9):.1f} tokens/s) · {why}</div>')
+
+# %% ../nbs/13_widgets.ipynb #88c9722c
+class GenerationPlayground(W.VBox):
+    "Write a prompt, set the sampling, click Generate: the text a language model writes, and how fast"
+    def __init__(self,
+        source, # A Learner, a `Predictor` or a saved folder of a language model (`causal_lm` or `instruction`)
+        prompt:str='', # A first prompt, generated at once
+        system:str|None=None, # The system prompt of an instruction model (the task's when None)
+        max_new_tokens:int=64, # Most tokens to generate (the slider goes up to half the model's `max_length`)
+        do_sample:bool=False, # Start with sampling on (greedy decoding when False)
+        temperature:float=0.7, # Sampling temperature to start with
+        top_p:float=0.9, # Top-p (nucleus) sampling probability to start with
+        **kwargs, # Passed to `Predictor.generate` (`top_k`, `repetition_penalty`, `stop`)
+    ):
+        self.predictor,self.generate_kwargs,self.generation,self.seconds = as_predictor(source),kwargs,None,None
+        task = self.predictor.task
+        if not task.generates:
+            raise TypeError(f"A {task.name} model does not generate text: GenerationPlayground needs a language model (a Learner or folder trained "
+                            f"for 'causal_lm' or 'instruction'); use `PredictionBox` to try this one.")
+        default = task.system_prompt()
+        if default is None and system is not None:
+            raise ValueError(f"A {task.name} model takes no system prompt: leave system=None, or use a model trained for 'instruction'.")
+        wide = W.Layout(width='95%')
+        # only a task that writes conversations has a system turn to fill
+        self.system = None if default is None else W.Textarea(value=ifnone(system, default), placeholder="System prompt (empty: the model's default)",
+                                                               description='system', rows=2, layout=wide)
+        self.prompt = W.Textarea(value=prompt, placeholder='Type a prompt', description='prompt', rows=4, layout=wide)
+        self.prompt.add_class('fnb-prompt')
+        style,longest = dict(description_width='130px'),max(1, self.predictor.max_length // 2)  # room left for the prompt
+        self.temperature = W.FloatSlider(value=temperature, min=0.05, max=2, step=0.05, description='temperature', readout_format='.2f', style=style)
+        self.top_p = W.FloatSlider(value=top_p, min=0.05, max=1, step=0.05, description='top_p', readout_format='.2f', style=style)
+        self.max_new_tokens = W.IntSlider(value=min(max_new_tokens, longest), min=1, max=longest, description='max_new_tokens', style=style)
+        self.sample = W.Checkbox(value=do_sample, description='sample (greedy when off)', indent=False)
+        self.button = W.Button(description='Generate', button_style='primary', icon='play')
+        self.result = W.HTML()
+        self.sample.observe(lambda _: self._sampling(), 'value')
+        self.button.on_click(lambda _: self.update())
+        controls = W.HBox([W.VBox([self.max_new_tokens, self.temperature, self.top_p]), W.VBox([self.sample, self.button])])
+        super().__init__(([self.system] if self.system else []) + [self.prompt, controls, self.result])
+        self.add_class('fnb-generation-playground')
+        self._sampling()
+        self.update()
+
+    def _sampling(self): self.temperature.disabled = self.top_p.disabled = not self.sample.value  # greedy decoding ignores them
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.predictor.task.name}: {'sampling' if self.sample.value else 'greedy'}, max_new_tokens={self.max_new_tokens.value})"
+
+    @property
+    def settings(self)->dict:
+        "The keyword arguments of `Predictor.generate` that the controls set"
+        return dict(max_new_tokens=self.max_new_tokens.value, do_sample=self.sample.value, temperature=self.temperature.value,
+                    top_p=self.top_p.value, **self.generate_kwargs)
+
+    @property
+    def inputs(self)->str|list:
+        "What `Predictor.generate` is given: the prompt, or a system and a user turn"
+        if self.system is None or not self.system.value.strip(): return self.prompt.value
+        return [dict(role='system', content=self.system.value), dict(role='user', content=self.prompt.value)]
+
+    def update(self):
+        "Generate from the prompt with the current settings; show the text and its speed"
+        if not self.prompt.value.strip():
+            self.generation,self.seconds = None,None
+            self.result.value = '<i class="fnb-message">Type a prompt, then click <b>Generate</b>.</i>'; return
+        self.button.disabled,self.button.description = True,'Generating…'
+        try:
+            start = time.perf_counter()
+            self.generation = self.predictor.generate(self.inputs, **self.settings)
+            self.seconds = time.perf_counter() - start
+        finally: self.button.disabled,self.button.description = False,'Generate'
+        self.result.value = _generation_html(self.generation, self.seconds)

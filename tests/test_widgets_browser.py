@@ -1,8 +1,8 @@
-"""The prediction box in a real browser: Voila serves a notebook that builds a `PredictionBox` over a tiny saved model,
-headless Chromium (Debian's `chromium`, driven by Playwright) types texts, clicks and reads the rendered prediction.
+"""The prediction box and the generation playground in a real browser: Voila serves a notebook that builds the widget over a
+tiny saved model, headless Chromium (Debian's `chromium`, driven by Playwright) types texts, clicks and reads what the page shows.
 
 Set FINETUNE_NB_SCREENSHOTS to a folder to keep the screenshot there (the docs embed the one in nbs/tutorials/images)."""
-import contextlib, os, shutil, socket, subprocess, sys, time, urllib.error, urllib.request
+import contextlib, os, re, shutil, socket, subprocess, sys, time, urllib.error, urllib.request
 from pathlib import Path
 import pytest
 
@@ -103,6 +103,54 @@ def test_prediction_box_in_browser(voila_url, saved_model, tmp_path, chromium_la
         shots.mkdir(parents=True, exist_ok=True)
         shot = shots/'prediction_box_browser.png'
         page.screenshot(path=shot)
+    assert shot.stat().st_size > 5_000
+
+PROMPT,MAX_NEW_TOKENS = 'Tell me a story', 12
+
+@pytest.fixture
+def saved_decoder(tmp_path):
+    "A tiny random instruction model saved as a plain folder, and what greedy decoding writes for `PROMPT`"
+    import torch
+    from finetune_nb.core import load_tokenizer
+    from finetune_nb.external import tiny_model_path
+    from finetune_nb.inference import Predictor
+    from finetune_nb.model import load_model
+    from finetune_nb.tasks import TASKS
+    ckpt = tiny_model_path('smollm2')
+    model = load_model(ckpt, TASKS['instruction'], []).eval()
+    # with its output tied to its input embeddings, a random decoder repeats the last token ('\n' after the chat header): untie it
+    torch.manual_seed(0)
+    model.config.tie_word_embeddings = False
+    model.lm_head.weight = torch.nn.Parameter(torch.randn_like(model.lm_head.weight))
+    pred = Predictor(model, load_tokenizer(ckpt), 'instruction', device='cpu')
+    gen = pred.generate(PROMPT, max_new_tokens=MAX_NEW_TOKENS)
+    assert len(gen['text'].split()) > 2, f"the fixture model writes too little to compare: {gen}"
+    return pred.save_pretrained(tmp_path/'decoder'), gen
+
+def test_generation_playground_in_browser(saved_decoder, tmp_path, chromium_launch):
+    "Type a prompt, click Generate, read the text and the speed; they are what greedy `Predictor.generate` gives"
+    from playwright.sync_api import expect
+    folder,gen = saved_decoder
+    shots = Path(os.environ.get('FINETUNE_NB_SCREENSHOTS', tmp_path))
+    nb = tmp_path/'generation_playground.ipynb'
+    shutil.copy(HERE/'browser'/'generation_playground.ipynb', nb)
+    env = dict(FINETUNE_NB_PLAYGROUND_MODEL=str(folder), FINETUNE_NB_MAX_NEW_TOKENS=str(MAX_NEW_TOKENS))
+    with voila(nb, tmp_path, **env) as url, chromium_page(url, chromium_launch, height=560) as page:
+        play = page.locator('.fnb-generation-playground')
+        expect(play).to_be_visible(timeout=180_000)
+        expect(play).to_contain_text('Type a prompt, then click Generate')
+        expect(play.locator('textarea')).to_have_count(2)  # an instruction model: system and prompt
+        play.locator('.fnb-prompt textarea').fill(PROMPT)
+        play.get_by_role('button', name='Generate').click()
+        stats = play.locator('.fnb-gen-stats')
+        expect(stats).to_contain_text(re.compile(r'\d+ new tokens? in \d+\.\d+ s \(\d+\.\d tokens/s\)'), timeout=60_000)
+        expect(stats).to_contain_text(f"{gen['new_tokens']} new tokens in ")
+        shown = play.locator('.fnb-generated').inner_text()
+        assert shown.split() == gen['text'].split(), (shown, gen['text'])
+        expect(play.get_by_role('button', name='Generate')).to_be_enabled()
+        shots.mkdir(parents=True, exist_ok=True)
+        shot = shots/'generation_playground_browser.png'
+        play.screenshot(path=shot)
     assert shot.stat().st_size > 5_000
 
 def docs_screenshots(out:Path=HERE.parent/'nbs'/'tutorials'/'images'):
