@@ -316,11 +316,11 @@ def worker(args):
     if args.device == 'cuda': res['gpu'] = torch.cuda.get_device_name()  # asked here, so the parent never starts CUDA
     Path(args.worker_out).write_text(json.dumps(res))
 
-def run_one(name, argv):
-    "Run benchmark `name` in a fresh Python process; its figures, or its error and the tail of its output"
+def run_one(name, argv, script=__file__):
+    "Run benchmark `name` of `script` (this file by default) in a fresh Python process; its figures, or its error and the tail of its output"
     with tempfile.TemporaryDirectory() as d:
         out = Path(d)/'result.json'
-        cmd = [sys.executable, __file__, *argv, '--worker', name, '--worker-out', str(out)]
+        cmd = [sys.executable, str(script), *argv, '--worker', name, '--worker-out', str(out)]
         t = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         took = time.perf_counter() - t
@@ -345,17 +345,19 @@ def environment(args)->dict:
     except OSError: pass
     return env
 
-def median_round(results:list)->dict:
-    "A failed round if any failed, else the round with the median samples/s (the lower middle one of an even count)"
+def median_round(results:list, key='samples_per_s')->dict:
+    "A failed round if any failed, else the round with the median `key` (the lower middle one of an even count); every round's `key` in `rounds_{key}`"
     if failed := [r for r in results if 'error' in r]: return failed[0]
-    res = dict(sorted(results, key=lambda r: r['samples_per_s'])[(len(results) - 1) // 2])
-    if len(results) > 1: res['rounds_samples_per_s'] = [r['samples_per_s'] for r in results]
+    res = dict(sorted(results, key=lambda r: r[key])[(len(results) - 1) // 2])
+    if len(results) > 1: res[f'rounds_{key}'] = [r[key] for r in results]
     return res
 
-def fmt_table(results:dict)->str:
-    cols = [('samples/s', 'samples_per_s', '{:.1f}'), ('tokens/s', 'tokens_per_s', '{:.0f}'), ('pad %', 'pad_pct', '{:.1f}'),
-            ('ms/step', 'step_ms', '{:.0f}'), ('cpu ms/step', 'cpu_step_ms', '{:.0f}'), ('epoch s', 'epoch_s', '{:.1f}'), ('train s', 'train_s', '{:.1f}'),
-            ('peak MB', 'peak_mem_mb', '{:.0f}'), ('val acc', 'val_acc', '{:.4f}')]
+TABLE_COLS = [('samples/s', 'samples_per_s', '{:.1f}'), ('tokens/s', 'tokens_per_s', '{:.0f}'), ('pad %', 'pad_pct', '{:.1f}'),
+              ('ms/step', 'step_ms', '{:.0f}'), ('cpu ms/step', 'cpu_step_ms', '{:.0f}'), ('epoch s', 'epoch_s', '{:.1f}'), ('train s', 'train_s', '{:.1f}'),
+              ('peak MB', 'peak_mem_mb', '{:.0f}'), ('val acc', 'val_acc', '{:.4f}')]
+
+def fmt_table(results:dict, cols=TABLE_COLS)->str:
+    "One row per run: `cols` are (header, key, format) triples"
     rows = [['run'] + [c[0] for c in cols]]
     for name, r in results.items():
         rows.append([name] + (['failed'] + [''] * (len(cols) - 1) if 'error' in r else [f.format(r[k]) for _, k, f in cols]))
