@@ -1,4 +1,4 @@
-"""`HFInterpretation`: top losses with their texts, confusion matrices, classification reports, multi-label threshold curves, regression residuals and entity reports, from a Learner or from a saved model and a labelled DataFrame
+"""`HFInterpretation`: top losses with their texts, confusion matrices, classification reports, multi-label threshold curves, regression residuals, entity reports, and for language models per-example perplexity, token losses and generations beside their references, from a Learner or from a saved model and a labelled DataFrame
 
 Docs: https://finetune-nb.github.io/finetune_nb/interpret.html.md"""
 
@@ -6,16 +6,21 @@ Docs: https://finetune-nb.github.io/finetune_nb/interpret.html.md"""
 
 # %% ../nbs/12_interpret.ipynb #0c235056
 from __future__ import annotations
-import numpy as np, pandas as pd, torch
+import html
+import numpy as np, pandas as pd, torch, torch.nn.functional as F
 import matplotlib.pyplot as plt
-from fastcore.basics import store_attr, patch, listify, ifnone, noop
+from fastcore.basics import store_attr, patch, listify, ifnone
+from fastcore.meta import delegates
+from fastai.callback.core import Callback
 from fastai.learner import Recorder
 import fastai.callback.schedule # patches `Recorder.plot_sched`
 from .tasks import Task, Classification, MultiLabel, Regression, TokenClassification, is_entity_scheme
+from .lm_tasks import IGNORE, LanguageModelTask, Instruction
+from .lm_metrics import next_token
 from .tag_metrics import word_tags
 from .data import _pad
 from .inference import Predictor
-from .learner import HFLearner
+from .learner import HFLearner, PadOutputs
 
 # %% auto #0
 __all__ = ['HFInterpretation', 'prf']
@@ -46,6 +51,14 @@ def plot_metrics(self:Recorder,
     return axs[:n]
 
 # %% ../nbs/12_interpret.ipynb #5a4b4b0c
+@patch
+def interp_outputs(self:Task,
+    logits:torch.Tensor, # A batch of raw outputs
+    targs:torch.Tensor, # Its encoded targets
+)->dict:
+    "What interpretation keeps of a batch of outputs, by name (each becomes an attribute of `HFInterpretation`): the raw outputs, as `logits`"
+    return dict(logits=logits)
+
 @patch
 def item_losses(self:Task,
     logits:torch.Tensor, # Raw outputs, one row per item
@@ -175,27 +188,43 @@ def item_classes(self:TokenClassification, interp):
     return types(targs),types(preds)
 
 # %% ../nbs/12_interpret.ipynb #2f604330
+class _KeepOutputs(Callback):
+    "Gather, batch by batch, what the task keeps of the outputs (`Task.interp_outputs`) and the targets"
+    order = PadOutputs.order + 1  # after per-token outputs and targets are padded to one length
+    def __init__(self, task:Task): self.task,self.kept,self.targs = task,[],[]
+    def after_loss(self):
+        y = self.learn.yb[0]
+        self.kept.append(self.learn.to_detach(self.task.interp_outputs(self.learn.pred, y)))
+        self.targs.append(self.learn.to_detach(y))
+
+# fastai's tensors are a subclass of `Tensor`; plain tensors format and index as users expect
+def _plain(t): return torch.as_tensor(t).as_subclass(torch.Tensor)
+def _pad_rows(t, n): return F.pad(t, (0, 0)*(t.ndim - 1) + (0, n - len(t)))  # zeros after the first `len(t)` rows, up to `n`
+
 class HFInterpretation:
     "Outputs, targets and losses of a labelled set, with the tables and plots of its task"
     def __init__(self,
-        task:Task, # The task, which picks losses, reports and plots
+        task:Task, # The task, which picks what is kept, losses, reports and plots
         vocab:list, # Label names in output order
         tokenizer, # Tokenizer, to decode token ids
         input_ids:list, # Token ids of each item
-        logits:torch.Tensor, # Raw outputs: (items, labels), or (items, tokens, labels) for per-token tasks
+        logits:torch.Tensor|dict, # Raw outputs: (items, labels), or (items, tokens, labels) for per-token tasks; or what the task kept of them (`Task.interp_outputs`)
         targs:torch.Tensor, # Encoded targets, as the task's `encode` makes them (padded for per-token tasks)
         texts:list|None=None, # Raw texts, shown instead of decoded token ids when given
         thresh:float|list=0.5, # Multi-label decision threshold(s)
         model=None, # The transformers model, for attributions
+        predictor:Predictor|None=None, # A `Predictor` of the model, to generate (language models)
     ):
-        # fastai's `get_preds` returns its own tensor subclass; plain tensors format and index as users expect
-        logits,targs = torch.as_tensor(logits).as_subclass(torch.Tensor),torch.as_tensor(targs).as_subclass(torch.Tensor)
-        store_attr()
-        self.losses = task.item_losses(logits, targs, vocab).detach().as_subclass(torch.Tensor)
-        self.probs = task.activation(logits, vocab).detach().as_subclass(torch.Tensor)
+        targs = _plain(targs)
+        kept = logits if isinstance(logits, dict) else task.interp_outputs(_plain(logits), targs)
+        store_attr(but='logits,targs')
+        self.targs,self.outputs = targs,{k: _plain(v).detach() for k,v in kept.items()}
+        self.__dict__.update(self.outputs)  # `interp.logits`, or what else the task keeps (a language model's `token_losses` and `guesses`)
+        self.losses = task.item_losses(**self.outputs, targs=targs, vocab=vocab).detach().as_subclass(torch.Tensor)
+        self.probs = task.activation(**self.outputs, vocab=vocab).detach().as_subclass(torch.Tensor)
 
     def __len__(self): return len(self.targs)
-    def __repr__(self): return f"{type(self).__name__}({self.task.name}, {len(self)} items, labels {self.vocab})"
+    def __repr__(self): return f"{type(self).__name__}({self.task.name}, {len(self)} items" + (f", labels {self.vocab})" if self.vocab else ")")
 
     @classmethod
     def from_learner(cls,
@@ -204,20 +233,24 @@ class HFInterpretation:
         dl=None, # A loader to use instead, e.g. `learn.dls.test_dl(df, with_labels=True)`
     ):
         "Interpret a Learner's predictions on its validation set (or on `dl`)"
-        dl = ifnone(dl, learn.dls[ds_idx])
-        logits,targs = learn.get_preds(dl=dl, act=noop)
-        ids,d = dl.dataset['input_ids'],learn.dls
+        d = learn.dls
+        dl = ifnone(dl, d[ds_idx]).new(shuffle=False, drop_last=False)
+        keep = _KeepOutputs(d.task)
+        learn.validate(dl=dl, cbs=keep)
+        order = torch.as_tensor(dl.get_idxs()).argsort()  # the loader yields its rows longest first
+        kept = {k: torch.cat([o[k] for o in keep.kept])[order] for k in keep.kept[0]}
+        targs,ids = torch.cat(keep.targs)[order],dl.dataset['input_ids']
         if d.task.per_token: # per-token outputs come padded to the longest possible row
             n = max(map(len, ids))
-            logits,targs = logits[:, :n],targs[:, :n]
-        return cls(d.task, d.vocab, d.tokenizer, ids, logits, targs, thresh=learn.thresh, model=learn.hf_model)
+            kept,targs = {k: v[:, :n] for k,v in kept.items()},targs[:, :n]
+        return cls(d.task, d.vocab, d.tokenizer, ids, kept, targs, thresh=learn.thresh, model=learn.hf_model, predictor=learn.predictor())
 
     @classmethod
     def from_predictor(cls,
         pred:Predictor, # A `Predictor`, e.g. from `Predictor.from_pretrained`
         df:pd.DataFrame, # Labelled items
-        text_col:str|list='text', # Column of texts (two for pairs; words for token classification)
-        label_col:str|list='label', # Label column(s), as for training
+        text_col:str|list='text', # Column of texts (two for pairs; words for token classification; prompts for instruction data)
+        label_col:str|list|None='label', # Label column(s), as for training (None for plain text of a language model)
         bs:int=64, # Batch size
     ):
         "Interpret a `Predictor`'s predictions on a labelled DataFrame"
@@ -226,21 +259,33 @@ class HFInterpretation:
         if missing: raise ValueError(f"Columns {missing} not found; the DataFrame has {list(df.columns)}. Pass text_col= and label_col= the right names.")
         if not len(df): raise ValueError("The DataFrame is empty: pass labelled rows to interpret.")
         batch = {c: df[c].tolist() for c in text_cols + label_cols}
-        enc = pred.task.prepare(batch, pred.tokenizer, text_cols, label_cols, pred.vocab, pred.max_length)
+        task = pred.task
+        enc = task.prepare(batch, pred.tokenizer, text_cols, label_cols, pred.vocab, pred.max_length)
         labels = enc.pop('labels')
+        def targets(rows, n): return _pad(rows, task.label_pad, n) if task.per_token else torch.tensor(rows, dtype=getattr(torch, task.label_dtype))
         rows = [None]*len(labels)
-        for idx,logits in pred._batches(enc, bs):
-            for j,l in zip(idx, logits): rows[j] = l[:len(enc['input_ids'][j])] if pred.task.per_token else l
-        if pred.task.per_token: # pad outputs and targets to one length
-            n = max(len(r) for r in rows)
-            logits = torch.stack([torch.cat([r, r.new_zeros(n - len(r), r.shape[1])]) for r in rows])
-            targs = _pad(labels, pred.task.label_pad, n)
-        else: logits,targs = torch.stack(rows),torch.tensor(labels, dtype=getattr(torch, pred.task.label_dtype))
+        for idx,logits in pred._batches(enc, bs):  # what the task keeps of each batch; the batch's outputs are let go
+            kept = task.interp_outputs(logits, targets([labels[j] for j in idx], logits.shape[1] if task.per_token else None))
+            for k,j in enumerate(idx): rows[j] = {name: v[k, :len(enc['input_ids'][j])] if task.per_token else v[k] for name,v in kept.items()}
+        n = max(map(len, enc['input_ids']))  # per-token outputs and targets padded to one length
+        kept = {name: torch.stack([_pad_rows(r[name], n) if task.per_token else r[name] for r in rows]) for name in rows[0]}
         texts = batch[text_cols[0]] if len(text_cols) == 1 else list(zip(*[batch[c] for c in text_cols]))
-        return cls(pred.task, pred.vocab, pred.tokenizer, enc['input_ids'], logits, targs, texts=texts, thresh=pred.thresh, model=pred.model)
+        return cls(task, pred.vocab, pred.tokenizer, enc['input_ids'], kept, targets(labels, n), texts=texts, thresh=pred.thresh, model=pred.model, predictor=pred)
 
 # %% ../nbs/12_interpret.ipynb #4754e1b6
 def _as_text(t): return t if isinstance(t, str) else ' / '.join(t) if isinstance(t, tuple) else ' '.join(map(str, t))
+
+@patch
+def interp_table(self:Task,
+    interp, # An `HFInterpretation`
+    idxs:torch.Tensor, # Items to show
+)->pd.DataFrame:
+    "Text, target and prediction of items `idxs`, as the task's `show` makes them (the raw texts when the interpretation has them)"
+    ids = [interp.input_ids[i] for i in idxs.tolist()]
+    x = dict(input_ids=_pad(ids, interp.tokenizer.pad_token_id, max(map(len, ids), default=1)))
+    res = self.show(x, interp.targs[idxs], interp.tokenizer, interp.vocab, logits=interp.logits[idxs], thresh=interp.thresh)
+    if interp.texts is not None: res['text'] = [_as_text(interp.texts[i]) for i in idxs.tolist()]
+    return res
 
 @patch
 def show_items(self:HFInterpretation,
@@ -248,10 +293,7 @@ def show_items(self:HFInterpretation,
 )->pd.DataFrame:
     "Text, target, prediction and loss of items `idxs`"
     idxs = torch.as_tensor(idxs, dtype=torch.long).view(-1)
-    ids = [self.input_ids[i] for i in idxs.tolist()]
-    x = dict(input_ids=_pad(ids, self.tokenizer.pad_token_id, max(map(len, ids), default=1)))
-    res = self.task.show(x, self.targs[idxs], self.tokenizer, self.vocab, logits=self.logits[idxs], thresh=self.thresh)
-    if self.texts is not None: res['text'] = [_as_text(self.texts[i]) for i in idxs.tolist()]
+    res = self.task.interp_table(self, idxs)
     res['loss'] = self.losses[idxs].numpy().round(4)
     res.index = idxs.tolist()
     return res
@@ -387,3 +429,189 @@ def plot_residuals(self:HFInterpretation, figsize:tuple|None=None):
         b.set_xlabel(f'true {name}'); b.set_ylabel('residual (predicted - true)')
     fig.tight_layout()
     return axs
+
+# %% ../nbs/12_interpret.ipynb #8c67287b
+def _trained(targs:torch.Tensor)->torch.Tensor:
+    "Where `targs` (items, tokens) hold a trained token predicted from the ones before it: neither the first token nor an untrained one"
+    res = targs != IGNORE
+    res[:, 0] = False
+    return res
+
+@patch
+def interp_outputs(self:LanguageModelTask, logits, targs):
+    "Each token's loss given the tokens before it, and the model's most likely token in its place (0 and `IGNORE` at the first token): (items, tokens) each, no vocabulary dimension"
+    l,t = next_token(logits, targs)
+    shape = (len(targs), targs.shape[1] - 1)
+    losses = F.cross_entropy(l.float(), t, ignore_index=IGNORE, reduction='none').view(shape)
+    return dict(token_losses=F.pad(losses, (1, 0)), guesses=F.pad(l.argmax(-1).view(shape), (1, 0), value=IGNORE))
+
+@patch
+def item_losses(self:LanguageModelTask, token_losses, targs, vocab, guesses=None):
+    "The mean loss over the trained tokens of each item, as `CausalLMLoss(reduction='none')` computes it"
+    keep = _trained(targs)
+    return (token_losses * keep).sum(1) / keep.sum(1).clamp(min=1)
+
+@patch
+def activation(self:LanguageModelTask, token_losses, vocab, guesses=None):
+    "The probability the model gave each token after the ones before it (1 where it predicted none)"
+    return torch.exp(-token_losses)
+
+# %% ../nbs/12_interpret.ipynb #39810e8d
+@patch
+def interp_table(self:LanguageModelTask, interp, idxs):
+    "Each item's text with its trained tokens «marked», the model's guess at each of them and the item's perplexity"
+    ids = [interp.input_ids[i] for i in idxs.tolist()]
+    n = max(map(len, ids), default=1)
+    x = dict(input_ids=_pad(ids, interp.tokenizer.pad_token_id, n), attention_mask=_pad([[1]*len(r) for r in ids], 0, n))
+    y = interp.targs[idxs, :n]
+    res = self.show(x, y, interp.tokenizer, interp.vocab)
+    res['prediction'] = [interp.tokenizer.decode(g[k].tolist()) for g,k in zip(interp.guesses[idxs, :n], _trained(y))]
+    res['perplexity'] = interp.losses[idxs].exp().numpy().round(2)
+    return res
+
+@patch
+def report(self:LanguageModelTask, interp):
+    "Loss, perplexity and next-token accuracy over all trained tokens (as `validate` computes them), then their spread over items"
+    keep = _trained(interp.targs)
+    n,right = keep.sum(1),((interp.guesses == interp.targs) & keep).sum(1)
+    loss = float((interp.token_losses * keep).sum() / n.sum().clamp(min=1))
+    total = pd.DataFrame(dict(loss=loss, perplexity=np.exp(loss), next_token_accuracy=float(right.sum() / n.sum().clamp(min=1)), tokens=int(n.sum())), index=['all tokens'])
+    items = pd.DataFrame(dict(loss=interp.losses.numpy(), perplexity=interp.losses.exp().numpy(), next_token_accuracy=(right / n.clamp(min=1)).numpy(), tokens=n.numpy()))
+    return pd.concat([total, items.agg(['mean', 'median', 'min', 'max']).rename(index=lambda s: f'item {s}')])
+
+@patch
+def plot_interp(self:LanguageModelTask, interp,
+    bins:int=20, # Bars of the histogram
+    figsize:tuple|None=None,
+):
+    "A histogram of the items' losses (log perplexities), and the mean loss at each position among the items' trained tokens"
+    rows = [l[k].numpy() for l,k in zip(interp.token_losses, _trained(interp.targs))]
+    by_pos = np.full((len(rows), max(map(len, rows), default=0)), np.nan)
+    for i,r in enumerate(rows): by_pos[i, :len(r)] = r
+    fig,axs = plt.subplots(1, 2, figsize=figsize or (9, 3.2))
+    axs[0].hist(interp.losses.numpy(), bins=bins); axs[0].set_xlabel('loss per item (log perplexity)'); axs[0].set_ylabel('items')
+    axs[1].plot(np.arange(1, by_pos.shape[1] + 1), np.nanmean(by_pos, 0), marker='o')
+    axs[1].set_xlabel('trained token (position among them)'); axs[1].set_ylabel('mean loss')
+    fig.tight_layout()
+    return axs
+
+# %% ../nbs/12_interpret.ipynb #e3b4201d
+@patch
+def token_table(self:Task,
+    interp, # An `HFInterpretation`
+    i:int, # Item
+)->pd.DataFrame:
+    "One row per token of item `i`, with its loss"
+    raise _unsupported(self, 'A loss per token', 'a task that predicts each token from the ones before it (language models)')
+
+@patch
+def token_table(self:LanguageModelTask, interp, i):
+    "One row per token of item `i`: its text, whether it is trained, its loss and probability given the tokens before it, and the model's guess in its place"
+    ids,tok = list(interp.input_ids[i]),interp.tokenizer
+    keep = _trained(interp.targs[i:i+1, :len(ids)])[0].numpy()
+    loss = np.where(keep, interp.token_losses[i, :len(ids)].numpy(), np.nan)
+    guesses = interp.guesses[i, :len(ids)].tolist()
+    return pd.DataFrame(dict(token=[tok.decode([t]) for t in ids], trained=keep, loss=loss, prob=np.exp(-loss),
+                             guess=[tok.decode([g]) if k else '' for g,k in zip(guesses, keep)]))
+
+@patch
+def token_table(self:HFInterpretation,
+    i:int, # Item
+)->pd.DataFrame:
+    "One row per token of item `i`: text, whether trained, loss, probability and the model's guess (language models)"
+    return self.task.token_table(self, i)
+
+def _tail(text:str, keep:int)->str: return '…' + text[-keep:] if len(text) > keep else text
+def _visible(token:str)->str: return token.replace('\n', '↵\n')  # a trained line break, shown
+
+def _marked_tokens(t:pd.DataFrame, top:set, context:int, scale:float, as_html:bool)->str:
+    "One item's tokens: untrained text before the first trained token cut to its end; trained tokens shaded by loss (HTML) or between «» with the `top` ones in ⟦⟧"
+    first = int(t.trained.values.argmax()) if t.trained.any() else len(t)
+    prefix,rest = _tail(''.join(t.token[:first]), context),t.iloc[first:]
+    if not as_html:
+        res,inside = [prefix],False
+        for k,r in rest.iterrows():
+            if r.trained != inside: res.append('«' if r.trained else '»'); inside = r.trained
+            res.append(f'⟦{_visible(r.token)}⟧' if k in top else _visible(r.token) if r.trained else r.token)
+        return ''.join(res + ['»'] * inside)
+    grey = '<span style="color:#888">{}</span>'
+    res = [grey.format(html.escape(prefix))]
+    for k,r in rest.iterrows():
+        if not r.trained: res.append(grey.format(html.escape(r.token))); continue
+        tip = html.escape(f"loss {r.loss:.3f} · probability {r.prob:.3f} · model's guess {r.guess!r}")
+        mark = ' fnb-top' if k in top else ''
+        edge = ' outline:2px solid #b2182b;' if k in top else ''
+        res.append(f'<span class="fnb-token{mark}" data-pos="{k}" title="{tip}" style="background:rgba(214,39,40,{min(r.loss/scale, 1):.2f});{edge}">{html.escape(_visible(r.token))}</span>')
+    return ''.join(res)
+
+@patch
+def show_token_losses(self:HFInterpretation,
+    idxs:list|None=None, # Items to show; the `k` with the highest loss when None
+    k:int=3, # Items to show when `idxs` is None
+    n_top:int=3, # Tokens of each item marked as its highest-loss ones
+    context:int=60, # Characters of untrained text (the prompt) kept before the first trained token
+    as_html:bool=True, # HTML with tokens shaded by loss (hover for the numbers); False for plain text, trained tokens in «» and the top ones in ⟦⟧
+):
+    "Items with their trained tokens shaded by loss and the `n_top` highest-loss tokens of each marked"
+    idxs = self.losses.argsort(descending=True)[:k].tolist() if idxs is None else torch.as_tensor(idxs, dtype=torch.long).view(-1).tolist()
+    tables = [self.token_table(i) for i in idxs]
+    scale = max([np.nanmax(t.loss.values, initial=0) for t in tables] + [1e-6])  # one shade scale for all items shown
+    heads,bodies = [],[]
+    for i,t in zip(idxs, tables):
+        top = t.loss.nlargest(n_top)
+        heads.append(f'item {i} · loss {self.losses[i]:.3f} · perplexity {self.losses[i].exp():.2f}')
+        bodies.append(_marked_tokens(t, set(top.index), context, scale, as_html))
+        if not as_html: bodies[-1] += '\nhighest loss: ' + ', '.join(f"{t.token[j]!r} {l:.2f} (guess {t.guess[j]!r})" for j,l in top.items())
+    if not as_html: return '\n\n'.join(f'{h}\n{b}' for h,b in zip(heads, bodies))
+    from IPython.display import HTML
+    return HTML(''.join(f'<p style="margin:0.8em 0 0.2em"><b>{html.escape(h)}</b></p><div style="font-family:monospace; white-space:pre-wrap; line-height:1.8">{b}</div>'
+                        for h,b in zip(heads, bodies)))
+
+# %% ../nbs/12_interpret.ipynb #36abf2ef
+class _TokenPrompts(LanguageModelTask):
+    "Prompts given as token ids, generated from as they are: the prompts of interpreted items, as their task formatted them"
+    name = 'token_prompts'
+    def items(self, inputs, n_texts=1): return [list(map(int, i)) for i in inputs],False
+    def encode_items(self, items, tokenizer, max_length, stride=None):
+        ids = [i[-max_length:] for i in items]
+        return dict(input_ids=ids, attention_mask=[[1]*len(i) for i in ids])
+
+@patch
+def answer_split(self:Task,
+    interp, # An `HFInterpretation`
+    i:int, # Item
+)->tuple:
+    "Token ids of item `i`'s prompt and of its reference answer"
+    raise _unsupported(self, 'Comparing generations', 'items with a prompt and a reference answer (instruction data)')
+
+@patch
+def answer_split(self:Instruction, interp, i):
+    "Token ids of the prompt (the turns before the answer, with the assistant's header) and of the answer trained on"
+    if self.packing: raise TypeError("These rows pack several examples each: compare generations on rows of one example, from a task with packing=False.")
+    ids = list(interp.input_ids[i])
+    first = int(_trained(interp.targs[i:i+1, :len(ids)])[0].int().argmax())
+    return ids[:first],ids[first:]
+
+@patch
+@delegates(Predictor.generate, but=['prompts', 'do_sample', 'temperature', 'top_p', 'top_k'])
+def compare_generations(self:HFInterpretation,
+    n:int=5, # Items to compare: the `n` with the highest loss
+    idxs:list|None=None, # Items to compare instead, e.g. `range(5)` for the first ones
+    max_new_tokens:int=32, # Most tokens to generate per prompt
+    prompt_chars:int=60, # Characters shown of a decoded prompt: its end, which leads to the answer
+    **kwargs,
+)->pd.DataFrame:
+    "Prompt, reference answer and greedily generated answer of items side by side, with their loss"
+    idxs = self.losses.argsort(descending=True)[:n].tolist() if idxs is None else torch.as_tensor(idxs, dtype=torch.long).view(-1).tolist()
+    split = [self.task.answer_split(self, i) for i in idxs]
+    if self.predictor is None: raise ValueError("Generating needs the model: build the interpretation with `HFInterpretation.from_learner` or `from_predictor`.")
+    p = self.predictor
+    gen = Predictor(p.model, p.tokenizer, _TokenPrompts(), max_length=p.max_length, device=p.device)
+    out = gen.generate([s for s,_ in split], max_new_tokens=max_new_tokens, do_sample=False, **kwargs) if split else []
+    def text(ids): return self.tokenizer.decode(ids, skip_special_tokens=True).strip()
+    def prompt(i, ids): return self.texts[i] if self.texts is not None and isinstance(self.texts[i], str) else _tail(text(ids), prompt_chars)
+    res = pd.DataFrame(dict(prompt=[prompt(i, s) for i,(s,_) in zip(idxs, split)], reference=[text(a) for _,a in split],
+                            generated=[o['text'].strip() for o in out]), index=idxs)
+    res['match'] = res.reference == res.generated
+    res['loss'] = self.losses[idxs].numpy().round(4)
+    return res

@@ -12,6 +12,7 @@ import numpy as np, pandas as pd, torch
 import ipywidgets as W
 from fastcore.basics import store_attr, patch, ifnone
 from .tasks import Task, Classification, MultiLabel, Regression, TokenClassification
+from .lm_tasks import LanguageModelTask
 from .inference import Predictor
 from .learner import HFLearner
 from .interpret import HFInterpretation, prf
@@ -214,6 +215,11 @@ def html_item(self:TokenClassification, interp, i, attributions=True, n_steps=32
     row = interp.show_items([i]).iloc[0]
     return (f'<div>{html.escape(row.text)}</div><table><tr><td>target</td><td class="fnb-target">{html.escape(row.target) or "no entities"}</td></tr>'
             f'<tr><td>predicted</td><td class="fnb-label">{html.escape(row.prediction) or "no entities"}</td></tr></table>')
+
+@patch
+def html_item(self:LanguageModelTask, interp, i, attributions=True, n_steps=32):
+    "One text with its trained tokens shaded by loss (hover a token for its loss, probability and the model's guess)"
+    return interp.show_token_losses([i]).data
 
 # %% ../nbs/13_widgets.ipynb #e049c703
 class ErrorBrowser(W.VBox):
