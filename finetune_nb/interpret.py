@@ -20,7 +20,7 @@ from .lm_metrics import next_token
 from .tag_metrics import word_tags
 from .data import _pad
 from .inference import Predictor
-from .learner import HFLearner, PadOutputs
+from .learner import HFLearner
 
 # %% auto #0
 __all__ = ['HFInterpretation', 'prf']
@@ -189,13 +189,15 @@ def item_classes(self:TokenClassification, interp):
 
 # %% ../nbs/12_interpret.ipynb #2f604330
 class _KeepOutputs(Callback):
-    "Gather, batch by batch, what the task keeps of the outputs (`Task.interp_outputs`) and the targets"
-    order = PadOutputs.order + 1  # after per-token outputs and targets are padded to one length
-    def __init__(self, task:Task): self.task,self.kept,self.targs = task,[],[]
+    "Gather, batch by batch, what the task keeps of the outputs (`Task.interp_outputs`) and the targets, per-token ones padded to `length`"
+    def __init__(self, task:Task, length:int): self.task,self.length,self.kept,self.targs = task,length,[],[]
+    def _pad(self, t, value=0):  # what is kept is small: padded here, not the outputs a language model scores its vocabulary with
+        return F.pad(t, (0, 0)*(t.ndim - 2) + (0, self.length - t.shape[1]), value=value) if self.task.per_token else t
     def after_loss(self):
         y = self.learn.yb[0]
-        self.kept.append(self.learn.to_detach(self.task.interp_outputs(self.learn.pred, y)))
-        self.targs.append(self.learn.to_detach(y))
+        kept = self.task.interp_outputs(self.learn.pred, y)
+        self.kept.append(self.learn.to_detach({k: self._pad(v) for k,v in kept.items()}))
+        self.targs.append(self.learn.to_detach(self._pad(y, self.task.label_pad)))
 
 # fastai's tensors are a subclass of `Tensor`; plain tensors format and index as users expect
 def _plain(t): return torch.as_tensor(t).as_subclass(torch.Tensor)
@@ -235,14 +237,12 @@ class HFInterpretation:
         "Interpret a Learner's predictions on its validation set (or on `dl`)"
         d = learn.dls
         dl = ifnone(dl, d[ds_idx]).new(shuffle=False, drop_last=False)
-        keep = _KeepOutputs(d.task)
+        ids = dl.dataset['input_ids']
+        keep = _KeepOutputs(d.task, max(map(len, ids)))
         learn.validate(dl=dl, cbs=keep)
         order = torch.as_tensor(dl.get_idxs()).argsort()  # the loader yields its rows longest first
         kept = {k: torch.cat([o[k] for o in keep.kept])[order] for k in keep.kept[0]}
-        targs,ids = torch.cat(keep.targs)[order],dl.dataset['input_ids']
-        if d.task.per_token: # per-token outputs come padded to the longest possible row
-            n = max(map(len, ids))
-            kept,targs = {k: v[:, :n] for k,v in kept.items()},targs[:, :n]
+        targs = torch.cat(keep.targs)[order]
         return cls(d.task, d.vocab, d.tokenizer, ids, kept, targs, thresh=learn.thresh, model=learn.hf_model, predictor=learn.predictor())
 
     @classmethod

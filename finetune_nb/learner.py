@@ -10,7 +10,8 @@ from functools import partial
 from pathlib import Path
 import pandas as pd, torch
 import torch.nn.functional as F
-from fastai.callback.core import Callback, CancelBatchException
+from fastai.callback.core import Callback, CancelBatchException, GatherPredsCallback
+from fastai.metrics import AccumMetric
 from fastcore.basics import store_attr, ifnone, patch, first, listify
 from fastcore.meta import delegates
 from fastai.learner import Learner
@@ -40,10 +41,13 @@ def hf_adamw(
 
 # %% ../nbs/11_learner.ipynb #f84e6358
 class PadOutputs(Callback):
-    "Pad per-token predictions and targets of validation batches to `length`, so batches of different lengths concatenate"
+    "Pad per-token predictions and targets of validation batches to `length` when they are concatenated (`get_preds`, an `AccumMetric`)"
     def __init__(self, length:int, label_pad:int=-100): store_attr()
+    def gathering(self)->bool:
+        "Whether this validation concatenates the batches' outputs"
+        return any(isinstance(cb, GatherPredsCallback) for cb in self.learn.cbs) or any(isinstance(m, AccumMetric) for m in self.learn.metrics)
     def after_loss(self):
-        if self.training: return
+        if self.training or not self.gathering(): return
         n = self.length - self.pred.shape[1]
         if n > 0: self.learn.pred = F.pad(self.pred, (0, 0, 0, n))
         if n > 0 and len(self.yb): self.learn.yb = (F.pad(self.yb[0], (0, n), value=self.label_pad),)
