@@ -192,7 +192,7 @@ class _KeepOutputs(Callback):
     "Gather, batch by batch, what the task keeps of the outputs (`Task.interp_outputs`) and the targets, per-token ones padded to `length`"
     def __init__(self, task:Task, length:int): self.task,self.length,self.kept,self.targs = task,length,[],[]
     def _pad(self, t, value=0):  # what is kept is small: padded here, not the outputs a language model scores its vocabulary with
-        return F.pad(t, (0, 0)*(t.ndim - 2) + (0, self.length - t.shape[1]), value=value) if self.task.per_token else t
+        return _pad_to(t, self.length, 1, value) if self.task.per_token else t
     def after_loss(self):
         y = self.learn.yb[0]
         kept = self.task.interp_outputs(self.learn.pred, y)
@@ -201,7 +201,7 @@ class _KeepOutputs(Callback):
 
 # fastai's tensors are a subclass of `Tensor`; plain tensors format and index as users expect
 def _plain(t): return torch.as_tensor(t).as_subclass(torch.Tensor)
-def _pad_rows(t, n): return F.pad(t, (0, 0)*(t.ndim - 1) + (0, n - len(t)))  # zeros after the first `len(t)` rows, up to `n`
+def _pad_to(t, n, dim, value=0): return F.pad(t, (0, 0)*(t.ndim - 1 - dim) + (0, n - t.shape[dim]), value=value)  # `value` after the end of `dim`, up to length `n`
 
 class HFInterpretation:
     "Outputs, targets and losses of a labelled set, with the tables and plots of its task"
@@ -268,7 +268,7 @@ class HFInterpretation:
             kept = task.interp_outputs(logits, targets([labels[j] for j in idx], logits.shape[1] if task.per_token else None))
             for k,j in enumerate(idx): rows[j] = {name: v[k, :len(enc['input_ids'][j])] if task.per_token else v[k] for name,v in kept.items()}
         n = max(map(len, enc['input_ids']))  # per-token outputs and targets padded to one length
-        kept = {name: torch.stack([_pad_rows(r[name], n) if task.per_token else r[name] for r in rows]) for name in rows[0]}
+        kept = {name: torch.stack([_pad_to(r[name], n, 0) if task.per_token else r[name] for r in rows]) for name in rows[0]}
         texts = batch[text_cols[0]] if len(text_cols) == 1 else list(zip(*[batch[c] for c in text_cols]))
         return cls(task, pred.vocab, pred.tokenizer, enc['input_ids'], kept, targets(labels, n), texts=texts, thresh=pred.thresh, model=pred.model, predictor=pred)
 
