@@ -12,7 +12,7 @@ from fastai.metrics import Metric
 from .lm_tasks import IGNORE
 
 # %% auto #0
-__all__ = ['next_token', 'CausalLMLoss', 'TokenMetric', 'perplexity', 'next_token_accuracy', 'lm_metrics']
+__all__ = ['next_token', 'trained_next_tokens', 'CausalLMLoss', 'TokenMetric', 'perplexity', 'next_token_accuracy', 'lm_metrics']
 
 # %% ../nbs/03c_lm_metrics.ipynb #3d0d06f0
 def next_token(
@@ -22,18 +22,27 @@ def next_token(
     "The outputs at each position and the token that follows it, flattened: what a causal LM is scored on"
     return logits[:, :-1].flatten(0, 1), targs[:, 1:].flatten()
 
+def trained_next_tokens(
+    logits:torch.Tensor, # Outputs (batch, tokens, vocabulary)
+    targs:torch.Tensor, # Token ids (batch, tokens), IGNORE where not trained
+)->tuple:
+    "The outputs at the positions whose next token is trained, those tokens, and where they are (batch, tokens - 1)"
+    keep = targs[:, 1:] != IGNORE
+    # only these rows of the logits are copied and scored: an instruction example trains a few tokens of many
+    return logits[:, :-1][keep], targs[:, 1:][keep], keep
+
 # %% ../nbs/03c_lm_metrics.ipynb #35a792c1
 class CausalLMLoss:
     "Cross-entropy of each trained token given the ones before it: the mean over trained tokens, or per row with `reduction='none'`"
     def __init__(self, reduction:str='mean'): self.reduction = reduction
     def __call__(self, logits, targs):
-        l,t = next_token(logits, targs)
-        losses = F.cross_entropy(l.float(), t, ignore_index=IGNORE, reduction='none')
+        l,t,keep = trained_next_tokens(logits, targs)
+        losses = F.cross_entropy(l.float(), t, reduction='none')
         if self.reduction == 'none':  # one loss per row (fastai's `get_preds(with_loss=True)`): the mean over its trained tokens
-            n = (targs[:, 1:] != IGNORE).sum(1)
-            return losses.view(len(targs), -1).sum(1) / n.clamp(min=1)
+            rows = losses.new_zeros(len(targs)).index_add_(0, keep.nonzero()[:, 0], losses)
+            return rows / keep.sum(1).clamp(min=1)
         total = losses.sum()
-        return total if self.reduction == 'sum' else total / (t != IGNORE).sum().clamp(min=1)
+        return total if self.reduction == 'sum' else total / max(len(t), 1)
     def n_targets(self, targs): "Trained tokens in a batch of targets: what the mean is over"; return int((targs[:, 1:] != IGNORE).sum())
     def activation(self, x): "Next-token probabilities, for fastai's `get_preds`"; return F.softmax(x, dim=-1)
     def decodes(self, x): "The most likely next token at each position"; return x.argmax(dim=-1)
@@ -44,10 +53,9 @@ class TokenMetric(Metric):
     def __init__(self, score, name:str, finish=lambda m: m): self.score,self._name,self.finish = score,name,finish
     def reset(self): self.total,self.count = 0.,0
     def accumulate(self, learn):
-        l,t = next_token(learn.pred, learn.yb[0])
-        keep = t != IGNORE
-        self.total += self.score(l[keep].float(), t[keep]).sum().item()
-        self.count += int(keep.sum())
+        l,t,_ = trained_next_tokens(learn.pred, learn.yb[0])
+        self.total += self.score(l.float(), t).sum().item()
+        self.count += len(t)
     @property
     def value(self): return self.finish(self.total / self.count) if self.count else None
     @property
