@@ -188,7 +188,7 @@ def run_finetune_nb(args, packing=False):
         meter.start(); learn.fit_one_cycle(1, args.lr, wd=args.wd); res = meter.stop()
     packed = (f"{len(train)} tweets packed into {n_rows} rows of up to {args.max_length} tokens ({len(train) / n_rows:.2f} a row), "
               f"{args.steps * args.bs} of them picked at random, pad dynamic, " if packing else 'length buckets, pad dynamic, ')
-    res['setup'] = f"{packed}{ADAMW}, fit_one_cycle, fp32, loss from the full logits"
+    res['setup'] = f"{packed}{ADAMW}, fit_one_cycle, fp32, logits at every position, loss on the trained ones"
     return res
 
 def run_finetune_nb_packed(args): return run_finetune_nb(args, packing=True)
@@ -275,7 +275,13 @@ def main():
           f"threads {args.threads or 'default'}, seed {args.seed}", flush=True)
     env, load0 = environment(args) | dict(trl=version('trl')), os.getloadavg()
     # Rounds interleave the runs, so that a change in the machine's load between rounds touches every run alike
-    rounds = [{name: run_one(name, argv, script=__file__) for name in args.runs} for _ in range(args.repeat)]
+    def run(name):  # each run's figures as it ends, so that a long run later on loses none of them
+        r = run_one(name, argv, script=__file__)
+        if 'trained_tokens_per_s' in r:
+            print(f"    {r['trained_tokens_per_s']:.1f} trained tok/s, {r['tokens_per_s']:.0f} tok/s, {r['step_ms']:.0f} ms/step, "
+                  f"{r['peak_mem_mb']:.0f} MB peak, loss {r['final_loss']:.4f}", flush=True)
+        return r
+    rounds = [{name: run(name) for name in args.runs} for _ in range(args.repeat)]
     results = {name: median_round([r[name] for r in rounds], key='trained_tokens_per_s') for name in args.runs}
     load1 = os.getloadavg()
 
