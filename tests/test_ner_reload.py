@@ -5,22 +5,26 @@ Trained with `label_all_tokens=True`, every sub-token is trained, so the model i
 import json, sys, textwrap
 from conftest import run
 
-TEXTS = ['Barack Obama flew to Paris with Air France last week',
-         'Watching Game of Thrones tonight , then the Lakers game at Staples Center',
-         'New York is cold today , heading to Florida with Justin Bieber']
+# the served sentences, tagged: added to the training rows, a short training surely finds entities in them (several words long, too)
+TAGGED = [('Barack Obama flew to Paris with Air France last week', 'B-person I-person O O B-geo-loc O B-company I-company O O'),
+          ('Watching Game of Thrones tonight , then the Lakers game at Staples Center',
+           'O B-tvshow I-tvshow I-tvshow O O O O B-sportsteam O O B-facility I-facility'),
+          ('New York is cold today , heading to Florida with Justin Bieber', 'B-geo-loc I-geo-loc O O O O O O B-geo-loc O B-person I-person')]
+TEXTS = [t for t,_ in TAGGED]
 
 TRAIN = textwrap.dedent('''
     import json, sys
+    import pandas as pd
     from finetune_nb.all import *
     from fastai.torch_core import set_seed
     set_seed(42, reproducible=True)
-    dls = HFDataLoaders.from_df(wnut16(), checkpoint='minilm-l6', text_col='tokens', label_col='tags', bs=16,
+    tagged = json.loads(sys.argv[3])
+    df = pd.concat([wnut16().iloc[:100], pd.DataFrame(dict(tokens=[t.split() for t,_ in tagged] * 32, tags=[g.split() for _,g in tagged] * 32))],
+                   ignore_index=True)
+    dls = HFDataLoaders.from_df(df, checkpoint='minilm-l6', text_col='tokens', label_col='tags', bs=16,
                                 task=TokenClassification(label_all_tokens=True))
-    learn = hf_learner(dls)
-    with learn.no_bar():
-        learn.fit_one_cycle(1, 1e-3)
-        learn.unfreeze()
-        learn.fit_one_cycle(3, slice(3e-5, 3e-4))
+    learn = hf_learner(dls, freeze=False)
+    with learn.no_bar(): learn.fit_one_cycle(8, 5e-4)
     learn.save_pretrained(sys.argv[1])
     print(json.dumps(learn.predict(json.loads(sys.argv[2]))))
 ''')
@@ -39,7 +43,7 @@ def spans(entities, label='label'): return [(e[label], e['start'], e['end']) for
 
 def test_ner_round_trip_real_minilm(tmp_path):
     out = tmp_path/'ner'
-    trained = json.loads(run(sys.executable, '-c', TRAIN, str(out), json.dumps(TEXTS)).stdout.strip().splitlines()[-1])
+    trained = json.loads(run(sys.executable, '-c', TRAIN, str(out), json.dumps(TEXTS), json.dumps(TAGGED)).stdout.strip().splitlines()[-1])
     res = json.loads(run(sys.executable, '-c', RELOAD, str(out), json.dumps(TEXTS)).stdout.strip().splitlines()[-1])
     assert sum(map(len, trained)) >= 2, f"the model found too few entities to compare: {trained}"
     assert [spans(o) for o in res['ours']] == [spans(t) for t in trained]
